@@ -1,0 +1,23 @@
+# migrate: database migrations run by the database itself (PGXS build)
+
+EXTENSION = migrate
+EXTVERSION = $(shell grep default_version $(EXTENSION).control | sed -e "s/default_version[[:space:]]*=[[:space:]]*'\([^']*\)'/\1/")
+MODULE_big = migrate
+PGFILEDESC = "migrate - database migrations run inside PostgreSQL"
+
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+DATA = $(wildcard $(EXTENSION)--*.sql)
+
+# pg_regress cases: one sql/NAME.sql with expected/NAME.out each
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
+
+PG_CPPFLAGS = -I$(srcdir)/src
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+ifeq ($(shell test $(VERSION_NUM) -lt 130000 && echo old),old)
+$(error migrate requires PostgreSQL 13 or later, but $(PG_CONFIG) reports $(VERSION))
+endif

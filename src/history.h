@@ -1,0 +1,34 @@
+/*-------------------------------------------------------------------------
+ *
+ * history.h
+ *	  The migrate.history table: reading a track's rows, recording a run.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_HISTORY_H
+#define MIGRATE_HISTORY_H
+
+#include "migrate.h"
+
+/* what one execution of a script left, for history_record */
+typedef struct HistoryEntry
+{
+	const char *track;
+	const char *version;
+	const char *description;
+	const char *type;
+	const char *script;
+	const char *checksum;
+	int64		execution_ms;
+	bool		success;
+	bool		dirty;
+	const char *error;			/* message, when failed */
+	const char *sqlstate;
+	int			error_line;		/* 0 if unknown */
+	const char *sql;			/* the text run, NULL if too large */
+} HistoryEntry;
+
+extern List *history_load(const char *track, MemoryContext cxt);
+extern void history_record(const HistoryEntry *e);
+
+#endif							/* MIGRATE_HISTORY_H */

@@ -1,0 +1,115 @@
+/*-------------------------------------------------------------------------
+ *
+ * migrate.c
+ *	  Module entry: the library's magic block and the migrate.* settings.
+ *
+ * No logic of the migration steps lives here; see migrate.h for where
+ * each step is.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "fmgr.h"
+#include "utils/guc.h"
+#include "utils/varlena.h"
+
+#include "compat.h"
+#include "migrate.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+char	   *migrate_allowed_dirs = NULL;
+int			migrate_lock_wait = 60000;
+int			migrate_history_sql_limit = 1024 * 1024;
+
+/* every entry of migrate.allowed_dirs must be an absolute path */
+static bool
+check_allowed_dirs(char **newval, void **extra, GucSource source)
+{
+	char	   *rawstring;
+	List	   *elemlist;
+	ListCell   *lc;
+	bool		ok = true;
+
+	rawstring = pstrdup(*newval);
+	if (!SplitDirectoriesString(rawstring, ',', &elemlist))
+	{
+		GUC_check_errdetail("List syntax is invalid.");
+		pfree(rawstring);
+		list_free_deep(elemlist);
+		return false;
+	}
+
+	foreach(lc, elemlist)
+	{
+		char	   *dir = (char *) lfirst(lc);
+
+		if (!is_absolute_path(dir))
+		{
+			GUC_check_errdetail("Directory \"%s\" is not an absolute path.", dir);
+			ok = false;
+			break;
+		}
+	}
+
+	pfree(rawstring);
+	list_free_deep(elemlist);
+	return ok;
+}
+
+/* name of a script kind, as stored in migrate.history.type */
+const char *
+migration_kind_name(MigrationKind kind)
+{
+	switch (kind)
+	{
+		case MIGRATION_VERSIONED:
+			return "versioned";
+		case MIGRATION_UNDO:
+			return "undo";
+		case MIGRATION_REPEATABLE:
+			return "repeatable";
+	}
+	return "unknown";
+}
+
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("migrate.allowed_dirs",
+							   "Directories that migration files may be read from.",
+							   "A comma-separated list of absolute paths. A file is "
+							   "readable only when its real path lies in or below one "
+							   "of them. Empty means no file may be read.",
+							   &migrate_allowed_dirs,
+							   "",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT | GUC_SUPERUSER_ONLY,
+							   check_allowed_dirs, NULL, NULL);
+
+	DefineCustomIntVariable("migrate.lock_wait",
+							"How long a runner waits for another runner on the same track.",
+							"After this time migrate.apply fails with lock_not_available. "
+							"0 fails at once.",
+							&migrate_lock_wait,
+							60000, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("migrate.history_sql_limit",
+							"Largest script whose SQL text is kept in migrate.history.",
+							"Larger scripts are recorded with their checksum only.",
+							&migrate_history_sql_limit,
+							1024 * 1024, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("migrate");
+}

@@ -1,0 +1,73 @@
+/*-------------------------------------------------------------------------
+ *
+ * migrate.h
+ *	  Types shared by every step of a migration run, and the settings.
+ *
+ * A migration travels: directory -> allowed? (paths.c) -> listed and read
+ * (source.c) -> named and classified (layout.c) -> checksummed
+ * (checksum.c) -> compared with the history into a plan (plan.c) ->
+ * split (splitter.c) and executed (executor.c) -> recorded (history.c),
+ * all under the runner lock (lock.c).  commands.c wires the steps into
+ * the SQL-callable entry points.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_H
+#define MIGRATE_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+
+/* settings (migrate.c) */
+extern char *migrate_allowed_dirs;
+extern int	migrate_lock_wait;
+extern int	migrate_history_sql_limit;
+
+/* what a script file is, from its name */
+typedef enum MigrationKind
+{
+	MIGRATION_VERSIONED,
+	MIGRATION_UNDO,
+	MIGRATION_REPEATABLE
+} MigrationKind;
+
+/* hex SHA-256 plus terminator */
+#define MIGRATE_CHECKSUM_LEN 65
+
+/*
+ * One script found in a directory.  name is the path relative to the
+ * directory the user gave (what every message shows); path is the
+ * absolute real path it is read from.
+ */
+typedef struct MigrationScript
+{
+	struct SourceFile *file;	/* where to read it */
+	char	   *name;
+	char	   *path;
+	MigrationKind kind;
+	char	   *version;		/* normalized ("1.2"); NULL for repeatable */
+	char	   *description;
+	char		checksum[MIGRATE_CHECKSUM_LEN];
+	int64		size;			/* bytes after normalization */
+} MigrationScript;
+
+/* one row of migrate.history, as far as planning needs it */
+typedef struct HistoryRow
+{
+	int64		rank;
+	char	   *version;		/* NULL for repeatable */
+	char	   *description;
+	char	   *type;			/* versioned, undo, repeatable, baseline */
+	char	   *script;
+	char	   *checksum;		/* NULL when adopted from another tool */
+	TimestampTz installed_on;
+	int64		execution_ms;
+	bool		success;
+	bool		dirty;
+} HistoryRow;
+
+extern const char *migration_kind_name(MigrationKind kind);
+
+#endif							/* MIGRATE_H */

@@ -1,0 +1,54 @@
+/*-------------------------------------------------------------------------
+ *
+ * plan.h
+ *	  Scripts + history -> the state of every migration and the work to do.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_PLAN_H
+#define MIGRATE_PLAN_H
+
+#include "layout.h"
+#include "migrate.h"
+
+typedef enum MigrationState
+{
+	STATE_PENDING,
+	STATE_APPLIED,
+	STATE_FAILED,
+	STATE_CHANGED,
+	STATE_MISSING,
+	STATE_OUT_OF_ORDER,
+	STATE_UNDONE,
+	STATE_BASELINE,
+	STATE_DIRTY
+} MigrationState;
+
+/* one migration: a version (or a repeatable script) */
+typedef struct PlanEntry
+{
+	const char *version;		/* NULL for repeatable */
+	const char *description;
+	MigrationScript *script;	/* versioned or repeatable file; NULL if gone */
+	MigrationScript *undo;		/* its undo file, if any */
+	HistoryRow *applied;		/* the row that applied it, if applied */
+	HistoryRow *failed;			/* latest failure after that, if any */
+	bool		undone;			/* latest success was its undo */
+	MigrationState state;
+} PlanEntry;
+
+typedef struct MigrationPlan
+{
+	List	   *entries;		/* PlanEntry *, versioned by version, then repeatable */
+	List	   *pending;		/* PlanEntry *, what apply runs, in order */
+	const char *current;		/* highest applied version, or NULL */
+	const char *baseline;		/* version of the latest baseline, or NULL */
+	List	   *misnamed;		/* char * */
+	List	   *duplicates;		/* char *: one message per duplicate pair */
+} MigrationPlan;
+
+extern MigrationPlan *plan_build(ScriptSet *set, List *history, const char *target);
+extern void plan_check(MigrationPlan *plan, bool out_of_order);
+extern const char *migration_state_name(MigrationState state);
+
+#endif							/* MIGRATE_PLAN_H */

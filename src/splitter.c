@@ -1,0 +1,693 @@
+/*-------------------------------------------------------------------------
+ *
+ * splitter.c
+ *	  Splitting a script into statements the way psql splits them.
+ *
+ * The splitter is a streaming lexer: it pulls the script in chunks and
+ * holds only the statement it is in, so a file of any size is split in
+ * memory bounded by its largest statement.  It follows psql's rules
+ * (psqlscan.l): a statement ends at a ';' outside quotes, comments and
+ * parentheses; quotes are '...' (with '' inside), E'...' (backslash
+ * escapes; all strings when standard_conforming_strings is off), "...",
+ * and dollar quotes $tag$...$tag$; comments are -- to the end of the line
+ * and nested block comments; a $ inside an identifier or before a digit
+ * starts no quote.  Inside CREATE [OR REPLACE] FUNCTION|PROCEDURE, BEGIN
+ * (and CASE within it) ... END pairs are counted so that an SQL-standard
+ * BEGIN ATOMIC body is one statement, as psql does.  A backslash outside
+ * quotes starts a psql meta-command, which runs to the end of its line.
+ * After COPY ... FROM STDIN; the lines up to "\." are the statement's data
+ * (splitter_copy_data).
+ *
+ * Statements are returned from their first token, with the line it is
+ * on, so error positions can be mapped back to lines of the file.  The
+ * splitter executes nothing.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/memutils.h"
+#include "utils/guc.h"
+
+#include "source.h"
+#include "splitter.h"
+
+/* bytes that must be buffered ahead of the scan position, unless at EOF */
+#define LOOKAHEAD 4
+
+#define NO_STATEMENT ((size_t) -1)
+#define WORD_LEN 16
+#define TRACKED_WORDS 4
+
+typedef enum LexState
+{
+	LX_NORMAL,
+	LX_SQUOTE,					/* '...' */
+	LX_ESTRING,					/* E'...' */
+	LX_DQUOTE,					/* "..." */
+	LX_DOLLAR,					/* $tag$...$tag$ */
+	LX_BLOCK_COMMENT,			/* nested */
+	LX_LINE_COMMENT
+} LexState;
+
+struct Splitter
+{
+	SplitterRead read;
+	void	   *arg;
+
+	char	   *buf;
+	size_t		cap;
+	size_t		pos;			/* scan position */
+	size_t		end;			/* end of buffered data */
+	bool		eof;
+	int			line;			/* line at pos */
+	bool		backslash_quotes;	/* standard_conforming_strings = off */
+	bool		in_copy;		/* COPY data follows at pos */
+
+	/* the statement being scanned */
+	size_t		stmt_start;		/* NO_STATEMENT until its first token */
+	int			stmt_line;
+	LexState	lx;
+	int			comment_depth;
+	char	   *tag;			/* dollar-quote tag, without the $s */
+	int			taglen;
+	int			paren_depth;
+	int			begin_depth;
+	int			nwords;
+	char		words[TRACKED_WORDS][WORD_LEN];
+	bool		last_word_from; /* previous word was FROM (COPY) */
+	bool		copy_from_stdin;
+};
+
+/* in-memory source for splitter_create_text */
+typedef struct TextSource
+{
+	const char *text;
+	size_t		len;
+	size_t		pos;
+} TextSource;
+
+static size_t
+text_read(void *arg, char *buf)
+{
+	TextSource *ts = (TextSource *) arg;
+	size_t		n = Min(ts->len - ts->pos, SOURCE_CHUNK);
+
+	memcpy(buf, ts->text + ts->pos, n);
+	ts->pos += n;
+	return n;
+}
+
+/* a splitter pulling text through read(arg, buf) */
+Splitter *
+splitter_create(SplitterRead read, void *arg)
+{
+	Splitter   *sp = palloc0(sizeof(Splitter));
+	const char *scs = GetConfigOption("standard_conforming_strings", true, false);
+
+	sp->read = read;
+	sp->arg = arg;
+	sp->cap = 2 * SOURCE_CHUNK + 1;
+	sp->buf = palloc(sp->cap);
+	sp->line = 1;
+	sp->stmt_start = NO_STATEMENT;
+	sp->backslash_quotes = scs != NULL && strcmp(scs, "off") == 0;
+	return sp;
+}
+
+/* a splitter over text already in memory */
+Splitter *
+splitter_create_text(const char *text, size_t len)
+{
+	TextSource *ts = palloc(sizeof(TextSource));
+
+	ts->text = text;
+	ts->len = len;
+	ts->pos = 0;
+	return splitter_create(text_read, ts);
+}
+
+void
+splitter_free(Splitter *sp)
+{
+	pfree(sp->buf);
+	if (sp->tag)
+		pfree(sp->tag);
+	pfree(sp);
+}
+
+/* the line the splitter has reached */
+int
+splitter_line(Splitter *sp)
+{
+	return sp->line;
+}
+
+/*
+ * Read more text, keeping the current statement (or from pos if none).
+ * Returns false at the end of the script.
+ */
+static bool
+refill(Splitter *sp)
+{
+	size_t		keep;
+	size_t		n;
+
+	if (sp->eof)
+		return false;
+
+	keep = sp->stmt_start != NO_STATEMENT ? sp->stmt_start : sp->pos;
+	if (keep > 0)
+	{
+		memmove(sp->buf, sp->buf + keep, sp->end - keep);
+		sp->end -= keep;
+		sp->pos -= keep;
+		if (sp->stmt_start != NO_STATEMENT)
+			sp->stmt_start -= keep;
+	}
+	if (sp->cap - sp->end < SOURCE_CHUNK + 1)
+	{
+		size_t		newcap = Max(sp->cap * 2, sp->end + SOURCE_CHUNK + 1);
+
+		if (newcap > MaxAllocHugeSize)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("statement starting at line %d is too long", sp->stmt_line)));
+		sp->buf = repalloc_huge(sp->buf, newcap);
+		sp->cap = newcap;
+	}
+	n = sp->read(sp->arg, sp->buf + sp->end);
+	if (n == 0)
+	{
+		sp->eof = true;
+		return false;
+	}
+	sp->end += n;
+	return true;
+}
+
+/* make n bytes available at pos if the script has them */
+static bool
+need(Splitter *sp, size_t n)
+{
+	while (sp->end - sp->pos < n)
+	{
+		if (!refill(sp))
+			return false;
+	}
+	return true;
+}
+
+static inline bool
+is_ident_start(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || IS_HIGHBIT_SET(c);
+}
+
+static inline bool
+is_ident_char(unsigned char c)
+{
+	return is_ident_start(c) || (c >= '0' && c <= '9') || c == '$';
+}
+
+static void
+reset_statement(Splitter *sp)
+{
+	sp->stmt_start = NO_STATEMENT;
+	sp->lx = LX_NORMAL;
+	sp->comment_depth = 0;
+	sp->paren_depth = 0;
+	sp->begin_depth = 0;
+	sp->nwords = 0;
+	sp->last_word_from = false;
+	sp->copy_from_stdin = false;
+}
+
+static bool
+word_is(const Splitter *sp, int i, const char *w)
+{
+	return i < sp->nwords && strcmp(sp->words[i], w) == 0;
+}
+
+/* does the statement so far start CREATE [OR REPLACE] FUNCTION|PROCEDURE? */
+static bool
+in_routine_definition(const Splitter *sp)
+{
+	if (!word_is(sp, 0, "create"))
+		return false;
+	if (word_is(sp, 1, "function") || word_is(sp, 1, "procedure"))
+		return true;
+	return word_is(sp, 1, "or") && word_is(sp, 2, "replace") &&
+		(word_is(sp, 3, "function") || word_is(sp, 3, "procedure"));
+}
+
+/* account for one unquoted word of the statement */
+static void
+track_word(Splitter *sp, const char *w, size_t len)
+{
+	char		lower[WORD_LEN];
+	size_t		i;
+
+	if (len >= WORD_LEN)
+		len = WORD_LEN - 1;
+	for (i = 0; i < len; i++)
+		lower[i] = pg_ascii_tolower((unsigned char) w[i]);
+	lower[len] = '\0';
+
+	if (sp->nwords < TRACKED_WORDS)
+		strcpy(sp->words[sp->nwords], lower);
+	sp->nwords++;
+
+	/* psql's heuristic for BEGIN ATOMIC ... END bodies */
+	if (sp->paren_depth == 0 && in_routine_definition(sp))
+	{
+		if (strcmp(lower, "begin") == 0)
+			sp->begin_depth++;
+		else if (strcmp(lower, "case") == 0)
+		{
+			if (sp->begin_depth > 0)
+				sp->begin_depth++;
+		}
+		else if (strcmp(lower, "end") == 0)
+		{
+			if (sp->begin_depth > 0)
+				sp->begin_depth--;
+		}
+	}
+
+	if (word_is(sp, 0, "copy"))
+	{
+		if (sp->last_word_from && strcmp(lower, "stdin") == 0)
+			sp->copy_from_stdin = true;
+		sp->last_word_from = strcmp(lower, "from") == 0;
+	}
+}
+
+/* hand out the statement buf[stmt_start, stmt_end) */
+static void
+emit(Splitter *sp, Statement *st, StatementKind kind, size_t stmt_end)
+{
+	st->kind = kind;
+	st->len = stmt_end - sp->stmt_start;
+	st->text = pnstrdup(sp->buf + sp->stmt_start, st->len);
+	st->line = sp->stmt_line;
+	st->end_line = sp->line;
+	st->copy_from_stdin = kind == STMT_SQL && sp->copy_from_stdin;
+	if (kind == STMT_SQL && sp->nwords > 0)
+		strlcpy(st->first_word, sp->words[0], sizeof(st->first_word));
+	else
+		st->first_word[0] = '\0';
+}
+
+/* skip to the end of the current line (after COPY ... FROM STDIN;) */
+static void
+skip_rest_of_line(Splitter *sp)
+{
+	for (;;)
+	{
+		char	   *nl;
+
+		if (sp->pos >= sp->end && !refill(sp))
+			return;
+		nl = memchr(sp->buf + sp->pos, '\n', sp->end - sp->pos);
+		if (nl)
+		{
+			sp->pos = nl - sp->buf + 1;
+			sp->line++;
+			return;
+		}
+		sp->pos = sp->end;
+	}
+}
+
+/*
+ * The next statement, or false at the end of the script.  Data of a COPY
+ * FROM STDIN that the caller did not read is skipped.
+ */
+bool
+splitter_next(Splitter *sp, Statement *st)
+{
+	const char *dummy;
+	size_t		dummylen;
+
+	while (sp->in_copy)
+		(void) splitter_copy_data(sp, &dummy, &dummylen);
+
+	reset_statement(sp);
+	for (;;)
+	{
+		size_t		avail = sp->end - sp->pos;
+		char	   *p;
+		unsigned char c;
+
+		if (avail < LOOKAHEAD && !sp->eof)
+		{
+			(void) refill(sp);
+			continue;
+		}
+		if (avail == 0)
+		{
+			/* end of script: a last statement needs no ';' */
+			if (sp->stmt_start == NO_STATEMENT)
+				return false;
+			emit(sp, st, STMT_SQL, sp->pos);
+			return true;
+		}
+
+		p = sp->buf + sp->pos;
+		c = (unsigned char) *p;
+
+		switch (sp->lx)
+		{
+			case LX_LINE_COMMENT:
+				{
+					char	   *nl = memchr(p, '\n', avail);
+
+					if (nl == NULL)
+						sp->pos = sp->end;
+					else
+					{
+						sp->pos = nl - sp->buf;
+						sp->lx = LX_NORMAL;
+					}
+					continue;
+				}
+
+			case LX_BLOCK_COMMENT:
+				if (c == '*' && avail >= 2 && p[1] == '/')
+				{
+					sp->pos += 2;
+					if (--sp->comment_depth == 0)
+						sp->lx = LX_NORMAL;
+				}
+				else if (c == '/' && avail >= 2 && p[1] == '*')
+				{
+					sp->pos += 2;
+					sp->comment_depth++;
+				}
+				else
+				{
+					if (c == '\n')
+						sp->line++;
+					sp->pos++;
+				}
+				continue;
+
+			case LX_SQUOTE:
+			case LX_ESTRING:
+				if (c == '\\' && (sp->lx == LX_ESTRING || sp->backslash_quotes))
+				{
+					if (avail >= 2 && p[1] == '\n')
+						sp->line++;
+					sp->pos += Min(avail, 2);
+				}
+				else if (c == '\'')
+				{
+					if (avail >= 2 && p[1] == '\'')
+						sp->pos += 2;
+					else
+					{
+						sp->pos++;
+						sp->lx = LX_NORMAL;
+					}
+				}
+				else
+				{
+					if (c == '\n')
+						sp->line++;
+					sp->pos++;
+				}
+				continue;
+
+			case LX_DQUOTE:
+				if (c == '"')
+				{
+					if (avail >= 2 && p[1] == '"')
+						sp->pos += 2;
+					else
+					{
+						sp->pos++;
+						sp->lx = LX_NORMAL;
+					}
+				}
+				else
+				{
+					if (c == '\n')
+						sp->line++;
+					sp->pos++;
+				}
+				continue;
+
+			case LX_DOLLAR:
+				if (c == '$')
+				{
+					if (!need(sp, sp->taglen + 2))
+					{
+						sp->pos++;
+						continue;
+					}
+					p = sp->buf + sp->pos;
+					if (memcmp(p + 1, sp->tag, sp->taglen) == 0 && p[sp->taglen + 1] == '$')
+					{
+						sp->pos += sp->taglen + 2;
+						sp->lx = LX_NORMAL;
+					}
+					else
+						sp->pos++;
+				}
+				else
+				{
+					if (c == '\n')
+						sp->line++;
+					sp->pos++;
+				}
+				continue;
+
+			case LX_NORMAL:
+				break;
+		}
+
+		/* LX_NORMAL */
+		if (c == '\n' || c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v')
+		{
+			if (c == '\n')
+				sp->line++;
+			sp->pos++;
+			continue;
+		}
+		if (c == '-' && avail >= 2 && p[1] == '-')
+		{
+			sp->lx = LX_LINE_COMMENT;
+			sp->pos += 2;
+			continue;
+		}
+		if (c == '/' && avail >= 2 && p[1] == '*')
+		{
+			sp->lx = LX_BLOCK_COMMENT;
+			sp->comment_depth = 1;
+			sp->pos += 2;
+			continue;
+		}
+		if (c == '\\')
+		{
+			/* a psql meta-command: the rest of the line */
+			char	   *nl = memchr(p, '\n', avail);
+
+			if (nl == NULL && refill(sp))
+				continue;
+			sp->stmt_start = sp->pos;
+			sp->stmt_line = sp->line;
+			sp->pos = nl ? (size_t) (nl - sp->buf) : sp->end;
+			emit(sp, st, STMT_META, sp->pos);
+			return true;
+		}
+		if (c == ';' && sp->stmt_start == NO_STATEMENT)
+		{
+			/* an empty statement */
+			sp->pos++;
+			continue;
+		}
+
+		/* a token: the statement starts here if it has not yet */
+		if (sp->stmt_start == NO_STATEMENT)
+		{
+			sp->stmt_start = sp->pos;
+			sp->stmt_line = sp->line;
+		}
+
+		if (c == ';')
+		{
+			sp->pos++;
+			if (sp->paren_depth == 0 && sp->begin_depth == 0)
+			{
+				emit(sp, st, STMT_SQL, sp->pos);
+				if (st->copy_from_stdin)
+				{
+					skip_rest_of_line(sp);
+					sp->in_copy = true;
+				}
+				return true;
+			}
+			continue;
+		}
+		if (c == '\'')
+		{
+			sp->lx = sp->backslash_quotes ? LX_ESTRING : LX_SQUOTE;
+			sp->pos++;
+			continue;
+		}
+		if (c == '"')
+		{
+			sp->lx = LX_DQUOTE;
+			sp->pos++;
+			continue;
+		}
+		if (c == '(')
+		{
+			sp->paren_depth++;
+			sp->pos++;
+			continue;
+		}
+		if (c == ')')
+		{
+			if (sp->paren_depth > 0)
+				sp->paren_depth--;
+			sp->pos++;
+			continue;
+		}
+		if (c == '$')
+		{
+			size_t		k = 1;
+
+			/* $n is a parameter; otherwise $tag$ or $$ opens a dollar quote */
+			if (!need(sp, 2))
+			{
+				sp->pos++;
+				continue;
+			}
+			p = sp->buf + sp->pos;
+			if (is_ident_start((unsigned char) p[1]) || p[1] == '$')
+			{
+				for (;;)
+				{
+					while (sp->pos + k < sp->end && is_ident_char((unsigned char) p[k]) && p[k] != '$')
+						k++;
+					if (sp->pos + k < sp->end || !refill(sp))
+						break;
+					p = sp->buf + sp->pos;
+				}
+				if (sp->pos + k < sp->end && p[k] == '$')
+				{
+					if (sp->tag)
+						pfree(sp->tag);
+					sp->taglen = k - 1;
+					sp->tag = pnstrdup(p + 1, sp->taglen);
+					sp->lx = LX_DOLLAR;
+					sp->pos += k + 1;
+					continue;
+				}
+			}
+			sp->pos++;
+			continue;
+		}
+		if (is_ident_start(c))
+		{
+			size_t		k = 1;
+
+			/* the whole word must be in the buffer */
+			for (;;)
+			{
+				while (sp->pos + k < sp->end && is_ident_char((unsigned char) p[k]))
+					k++;
+				if (sp->pos + k < sp->end || !refill(sp))
+					break;
+				p = sp->buf + sp->pos;
+			}
+			/* E'...' is an escape string; U&'...' and others are standard */
+			if (k == 1 && (c == 'e' || c == 'E') && sp->pos + 1 < sp->end && p[1] == '\'')
+			{
+				sp->lx = LX_ESTRING;
+				sp->pos += 2;
+				continue;
+			}
+			track_word(sp, p, k);
+			sp->pos += k;
+			continue;
+		}
+		if (c >= '0' && c <= '9')
+		{
+			/* a number, with any identifier characters stuck to it */
+			size_t		k = 1;
+
+			while (sp->pos + k < sp->end && is_ident_char((unsigned char) p[k]) && p[k] != '$')
+				k++;
+			sp->pos += k;
+			continue;
+		}
+		sp->pos++;
+	}
+}
+
+/*
+ * The next piece of COPY data (whole lines, terminators included) in
+ * *data and *len, valid until the next call.  Returns false once the "\." line
+ * (or the end of the script) is reached; the statements go on after it.
+ */
+bool
+splitter_copy_data(Splitter *sp, const char **data, size_t *len)
+{
+	for (;;)
+	{
+		size_t		scan = sp->pos;
+		size_t		stop = sp->pos;
+		int			lines = 0;
+		bool		ended = false;
+
+		/* gather the complete lines in the buffer, up to the end marker */
+		while (scan < sp->end)
+		{
+			char	   *line = sp->buf + scan;
+			char	   *nl = memchr(line, '\n', sp->end - scan);
+			size_t		linelen = nl ? (size_t) (nl - line) : sp->end - scan;
+
+			if (nl == NULL && !sp->eof)
+				break;			/* incomplete line */
+			if (linelen == 2 && line[0] == '\\' && line[1] == '.')
+			{
+				ended = true;
+				break;
+			}
+			scan += linelen + (nl ? 1 : 0);
+			stop = scan;
+			if (nl)
+				lines++;
+		}
+
+		if (stop > sp->pos)
+		{
+			*data = sp->buf + sp->pos;
+			*len = stop - sp->pos;
+			sp->pos = stop;
+			sp->line += lines;
+			return true;
+		}
+		if (ended)
+		{
+			/* consume the "\." line */
+			sp->pos = scan + 2;
+			if (sp->pos < sp->end && sp->buf[sp->pos] == '\n')
+			{
+				sp->pos++;
+				sp->line++;
+			}
+			sp->in_copy = false;
+			return false;
+		}
+		if (sp->eof && sp->pos >= sp->end)
+		{
+			sp->in_copy = false;
+			return false;
+		}
+		(void) refill(sp);
+	}
+}
