@@ -1,0 +1,305 @@
+# shellcheck shell=bash
+# Shared shell functions for the migrate test harness.
+#
+# Sourced by test/run, test/demo and by shell tests (test/*.sh).  Sourcing it
+# only defines functions and records where the repository is; nothing runs.
+#
+# Everything here runs as root: the server itself must run as the `postgres`
+# OS user (pg_ctl refuses root), so initdb/pg_ctl go through `runuser`.
+#
+# A shell test run by test/run gets, exported, from the shared cluster:
+#   PGHOST PGPORT PGUSER=postgres PGDATABASE=postgres   (plain psql works)
+#   MIG_ROOT      repository root (also the current directory)
+#   MIG_LIB       this file:  . "$MIG_LIB"
+#   MIG_WORK      work dir (owned by postgres, removed at the end)
+#   MIG_DATA      data dir; MIG_LOG server log; MIG_SOCK socket dir
+#   MIG_FIXTURES  copy of test/fixtures (in migrate.allowed_dirs)
+#                 $MIG_WORK/allowed2 is allowed too, $MIG_WORK/outside is not
+#   MIG_PGBIN     PostgreSQL 15 bin dir (also first in PATH); MIG_PORT = PGPORT
+# and no standard input.  It may change postgresql.conf (mig_conf) and reload
+# or restart (mig_reload_cluster, mig_restart_cluster); test/run restarts the
+# server if a test leaves it stopped.  mig_stop_cluster is a no-op there.
+
+# Where this file lives, recorded now because BASH_SOURCE and the current
+# directory may be different by the time a function is called.
+_MIG_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# The packages a fresh Debian 12 needs.  pg_prove comes from
+# libtap-parser-sourcehandler-pgtap-perl; `pgtap` is the metapackage.
+MIG_DEPS=(make gcc postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
+          pgtap postgresql-15-cron libtap-parser-sourcehandler-pgtap-perl)
+
+# Repository root: MIG_ROOT if the caller set it, else the parent of test/.
+mig_root() {
+    if [[ -n ${MIG_ROOT:-} ]]; then
+        printf '%s\n' "$MIG_ROOT"
+    else
+        (cd "$_MIG_LIB_DIR/.." && pwd)
+    fi
+}
+
+# Messages to stderr so they never mix with output a caller captures.
+mig_log() { printf '%s\n' "$*" >&2; }
+mig_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The pg_config to use.  PG_CONFIG wins; otherwise PostgreSQL 15's own, since
+# Debian's /usr/bin/pg_config wrapper picks the newest server-dev installed.
+mig_pg_config() {
+    if [[ -n ${PG_CONFIG:-} ]]; then
+        printf '%s\n' "$PG_CONFIG"
+    elif [[ -x /usr/lib/postgresql/15/bin/pg_config ]]; then
+        printf '%s\n' /usr/lib/postgresql/15/bin/pg_config
+    else
+        command -v pg_config || mig_die "pg_config not found (run mig_install_deps)"
+    fi
+}
+
+# Install whatever of MIG_DEPS is missing.  Quiet and network-free when all
+# are present; otherwise one `apt-get update` and one install.
+mig_install_deps() {
+    local pkg missing=()
+    for pkg in "${MIG_DEPS[@]}"; do
+        # dpkg -s also succeeds for removed-but-not-purged packages, so
+        # look at the status word itself.
+        if [[ $(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null) != "install ok installed" ]]; then
+            missing+=("$pkg")
+        fi
+    done
+    ((${#missing[@]} == 0)) && return 0
+    [[ $EUID -eq 0 ]] || mig_die "need root to install: ${missing[*]}"
+    mig_log "installing: ${missing[*]}"
+    # CI has no standard input: never let apt or debconf ask anything.
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -qq update </dev/null || return 1
+    apt-get -qq install -y --no-install-recommends "${missing[@]}" </dev/null >/dev/null || return 1
+}
+
+# Build and install the extension from the repository root.
+mig_build_install() {
+    local pgc
+    pgc=$(mig_pg_config) || return 1
+    (
+        cd "$(mig_root)" || exit 1
+        make -s PG_CONFIG="$pgc" clean >/dev/null
+        make -s PG_CONFIG="$pgc" && make -s PG_CONFIG="$pgc" install
+    )
+}
+
+# psql that stops at the first error and reads no ~/.psqlrc.
+mig_psql() {
+    "${MIG_PGBIN:+$MIG_PGBIN/}psql" -X -v ON_ERROR_STOP=1 -q "$@"
+}
+
+# Is something already listening on 127.0.0.1:PORT?
+_mig_port_free() {
+    # A successful connect means taken; bash's /dev/tcp needs no extra tools.
+    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Run a command as postgres from a directory postgres may enter (initdb and
+# pg_ctl complain when they cannot stat the current directory).
+_mig_as_postgres() {
+    (cd "$MIG_WORK" && runuser -u postgres -- "$@")
+}
+
+# mig_init_cluster [EXTRA_CONF_LINE...]
+# Create a work dir and an initdb'ed, configured (not yet running) cluster,
+# and export MIG_WORK, MIG_DATA, MIG_FIXTURES, MIG_PGBIN, MIG_LOG, MIG_SOCK.
+# In EXTRA_CONF_LINE, @MIG_WORK@ is replaced by the work dir; the lines go
+# after the defaults, so a repeated setting overrides the default.
+# Split from mig_start_server so a caller can put files in place (e.g. a
+# migrations directory named in migrate.allowed_dirs) before the start.
+mig_init_cluster() {
+    [[ $EUID -eq 0 ]] || mig_die "must run as root (the server runs as postgres via runuser)"
+    id postgres >/dev/null 2>&1 || mig_die "no postgres OS user (run mig_install_deps)"
+    local pgc root line
+    pgc=$(mig_pg_config) || return 1
+    root=$(mig_root)
+
+    # /tmp rather than $TMPDIR: postgres must be able to traverse the path,
+    # and the socket path must stay under the ~107-byte limit.
+    MIG_WORK=$(mktemp -d "${MIG_TMPDIR:-/tmp}/migrate-test.XXXXXX") || return 1
+    # Marker: mig_stop_cluster removes only directories that carry it.
+    touch "$MIG_WORK/.mig_work"
+    # Only the process that made the cluster may remove it: a shell test
+    # inherits this environment and must not tear down the shared cluster.
+    export MIG_WORK_OWNER=$$
+    MIG_PGBIN=$("$pgc" --bindir)
+    MIG_DATA=$MIG_WORK/data
+    MIG_SOCK=$MIG_WORK/sock
+    MIG_FIXTURES=$MIG_WORK/fixtures
+    MIG_LOG=$MIG_WORK/server.log
+    export MIG_WORK MIG_PGBIN MIG_DATA MIG_SOCK MIG_FIXTURES MIG_LOG
+
+    mkdir -p "$MIG_SOCK" "$MIG_FIXTURES" "$MIG_WORK/allowed2" "$MIG_WORK/outside"
+    if [[ -d $root/test/fixtures ]]; then
+        # -a keeps symlinks as symlinks: fixtures may test symlink escapes.
+        cp -a "$root/test/fixtures/." "$MIG_FIXTURES/"
+    fi
+    : >"$MIG_LOG"
+    chown -hR postgres:postgres "$MIG_WORK"
+    # mktemp makes 0700; keep it so, postgres owns it and root can enter anyway.
+
+    if ! _mig_as_postgres "$MIG_PGBIN/initdb" -D "$MIG_DATA" --auth=trust -U postgres \
+            --encoding=UTF8 --locale=C.UTF-8 >"$MIG_WORK/initdb.log" 2>&1; then
+        cat "$MIG_WORK/initdb.log" >&2
+        return 1
+    fi
+
+    {
+        printf '\n# added by test/lib.sh\n'
+        printf "listen_addresses = '127.0.0.1'\n"
+        printf "unix_socket_directories = '%s'\n" "$MIG_SOCK"
+        printf "shared_preload_libraries = 'pg_cron'\n"
+        printf "cron.database_name = 'postgres'\n"
+        # pg_cron's jobs connect with libpq; point them at our private socket
+        # instead of localhost so they work whatever the TCP setup.
+        printf "cron.host = '%s'\n" "$MIG_SOCK"
+        printf "max_worker_processes = 32\n"
+        printf "migrate.allowed_dirs = '%s,%s'\n" "$MIG_FIXTURES" "$MIG_WORK/allowed2"
+        printf "migrate_test.fixtures = '%s'\n" "$MIG_FIXTURES"
+        printf "migrate_test.work = '%s'\n" "$MIG_WORK"
+        printf "fsync = off\n"
+        printf "log_min_messages = warning\n"
+        for line in "$@"; do
+            printf '%s\n' "${line//@MIG_WORK@/$MIG_WORK}"
+        done
+    } >>"$MIG_DATA/postgresql.conf"
+}
+
+# Start the cluster made by mig_init_cluster on a free port and export
+# PGHOST, PGPORT, PGUSER, PGDATABASE, MIG_PORT; put MIG_PGBIN first in PATH
+# so psql/pg_prove use PostgreSQL 15's client, not Debian's wrapper.
+mig_start_server() {
+    local port=${MIG_PORT_BASE:-54321} tries=0 before
+    while ((tries < 20 && port < 65536)); do
+        if ! _mig_port_free "$port"; then
+            port=$((port + 1))
+            continue
+        fi
+        tries=$((tries + 1))
+        before=$(wc -l <"$MIG_LOG")
+        # Port is passed with -o so `pg_ctl restart` keeps it (postmaster.opts).
+        if _mig_as_postgres "$MIG_PGBIN/pg_ctl" -D "$MIG_DATA" -l "$MIG_LOG" -w -t 120 \
+                -o "-p $port" start >/dev/null 2>&1; then
+            export PGHOST=$MIG_SOCK PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+            export MIG_PORT=$port
+            export PATH="$MIG_PGBIN:$PATH"
+            return 0
+        fi
+        # Someone may have taken the port between the check and the start.
+        if tail -n "+$((before + 1))" "$MIG_LOG" |
+                grep -qE 'could not bind|could not create any TCP/IP sockets'; then
+            port=$((port + 1))
+            continue
+        fi
+        break
+    done
+    mig_log "server did not start; log tail:"
+    tail -n 50 "$MIG_LOG" >&2
+    return 1
+}
+
+# mig_start_cluster [EXTRA_CONF_LINE...]: mig_init_cluster + mig_start_server.
+mig_start_cluster() {
+    mig_init_cluster "$@" && mig_start_server
+}
+
+# For running a shell test by hand (bash test/x.sh): start a private cluster
+# and remove it on exit, unless test/run's cluster is already there.  Sets an
+# EXIT trap in the calling shell.  Does not build; run `make install` first.
+mig_ensure_cluster() {
+    if [[ -n ${MIG_WORK:-} ]] && mig_server_running; then
+        return 0
+    fi
+    trap 'mig_stop_cluster' EXIT
+    mig_start_cluster "$@"
+}
+
+# Is the server of $MIG_DATA running?
+mig_server_running() {
+    [[ -n ${MIG_DATA:-} && -d $MIG_DATA ]] &&
+        _mig_as_postgres "$MIG_PGBIN/pg_ctl" -D "$MIG_DATA" status >/dev/null 2>&1
+}
+
+# Restart (e.g. after changing postgresql.conf); keeps the port.
+mig_restart_cluster() {
+    if mig_server_running; then
+        _mig_as_postgres "$MIG_PGBIN/pg_ctl" -D "$MIG_DATA" -l "$MIG_LOG" -w -t 120 \
+            -m fast restart >/dev/null
+    else
+        _mig_as_postgres "$MIG_PGBIN/pg_ctl" -D "$MIG_DATA" -l "$MIG_LOG" -w -t 120 \
+            -o "-p $MIG_PORT" start >/dev/null
+    fi
+}
+
+# Reload the configuration (SIGHUP).
+mig_reload_cluster() {
+    _mig_as_postgres "$MIG_PGBIN/pg_ctl" -D "$MIG_DATA" reload >/dev/null
+}
+
+# mig_conf LINE...: append lines to postgresql.conf (then reload or restart).
+mig_conf() {
+    local line
+    for line in "$@"; do
+        printf '%s\n' "${line//@MIG_WORK@/$MIG_WORK}" >>"$MIG_DATA/postgresql.conf"
+    done
+}
+
+# Stop the server and remove the work dir.  Safe to call twice, or when no
+# cluster was started (it is the EXIT trap of test/run and test/demo); does
+# nothing in a process that did not start the cluster itself.
+mig_stop_cluster() {
+    [[ -n ${MIG_WORK:-} && -f $MIG_WORK/.mig_work ]] || return 0
+    [[ ${MIG_WORK_OWNER:-} == "$$" ]] || return 0
+    if [[ -f $MIG_DATA/postmaster.pid ]]; then
+        _mig_as_postgres "$MIG_PGBIN/pg_ctl" -D "$MIG_DATA" -m fast -w -t 60 stop >/dev/null 2>&1 ||
+            _mig_as_postgres "$MIG_PGBIN/pg_ctl" -D "$MIG_DATA" -m immediate -w -t 60 stop >/dev/null 2>&1 ||
+            true
+    fi
+    rm -rf "$MIG_WORK"
+    MIG_WORK=
+}
+
+# Print the last N (default 50) lines of the server log.
+mig_server_log_tail() {
+    [[ -n ${MIG_LOG:-} && -f $MIG_LOG ]] || return 0
+    printf -- '--- server log (last %s lines) ---\n' "${1:-50}"
+    tail -n "${1:-50}" "$MIG_LOG"
+}
+
+# mig_own PATH...: hand files a test created to postgres, so the server can
+# read them (and write, e.g. for COPY TO).
+mig_own() {
+    chown -hR postgres:postgres "$@"
+}
+
+# mig_newdb NAME: a fresh database NAME with pgtap and migrate installed,
+# cloned from mig_template (made on first use) because CREATE DATABASE from
+# a template is much faster than CREATE EXTENSION each time.
+mig_newdb() {
+    local name=$1 have
+    have=$(mig_psql -d postgres -At -c "SELECT 1 FROM pg_database WHERE datname = 'mig_template'") || return 1
+    if [[ $have != 1 ]]; then
+        mig_psql -d postgres -c 'CREATE DATABASE mig_template' || return 1
+        if ! mig_psql -d mig_template -c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION migrate'; then
+            # Do not leave a half-made template for the next caller to reuse.
+            mig_psql -d postgres -c 'DROP DATABASE IF EXISTS mig_template WITH (FORCE)'
+            return 1
+        fi
+    fi
+    # psql -c does not expand :"var", so feed the statements on stdin.
+    mig_psql -d postgres -v db="$name" <<'SQL'
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS :"db" WITH (FORCE);
+CREATE DATABASE :"db" TEMPLATE mig_template;
+SQL
+}
+
+# mig_dropdb NAME
+mig_dropdb() {
+    mig_psql -d postgres -v db="$1" <<'SQL'
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS :"db" WITH (FORCE);
+SQL
+}
