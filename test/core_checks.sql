@@ -48,16 +48,7 @@ SELECT throws_ok(format('CALL migrate.apply(%L)', :'d'), '42710', 'duplicate mig
                  'duplicate versions are refused');
 SELECT throws_matching(format('CALL migrate.apply(%L)', :'d'), 'duplicate',
                        'the error names both files (detail)');
-CREATE FUNCTION pg_temp.error_detail(cmd text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE d text;
-BEGIN
-    EXECUTE cmd;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-    RETURN d;
-END $$;
-SELECT matches(pg_temp.error_detail(format('CALL migrate.apply(%L)', :'d')),
+SELECT matches(pg_temp.error_of(format('CALL migrate.apply(%L)', :'d'), 'detail'),
                'V04__b\.sql.*V4__a\.sql|V4__a\.sql.*V04__b\.sql', 'the detail names both files');
 SELECT pg_temp.sh(format('rm %s/V04__b.sql', :'d'));
 
@@ -66,7 +57,7 @@ SELECT pg_temp.write_file(:'d' || '/v5_lowercase.sql', E'SELECT 1;\n');
 SELECT pg_temp.write_file(:'d' || '/V6_single_underscore.sql', E'SELECT 1;\n');
 SELECT throws_ok(format('CALL migrate.apply(%L)', :'d'), '42602', '2 migration files are misnamed',
                  'misnamed files are refused');
-SELECT matches(pg_temp.error_detail(format('CALL migrate.apply(%L)', :'d')),
+SELECT matches(pg_temp.error_of(format('CALL migrate.apply(%L)', :'d'), 'detail'),
                'V6_single_underscore\.sql', 'the detail names them');
 SELECT pg_temp.sh(format('rm %s/v5_lowercase.sql %s/V6_single_underscore.sql', :'d', :'d'));
 -- U and R names are valid (not misnamed)

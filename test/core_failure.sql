@@ -31,29 +31,20 @@ SELECT is((SELECT state FROM migrate.status(:'d') WHERE version = '3'), 'pending
 -- the error names the file and the line (3rd line of the file)
 SELECT throws_ok(format('CALL migrate.apply(%L)', :'d'), '22012', 'division by zero',
                  'the error is raised again with its SQLSTATE');
-CREATE FUNCTION pg_temp.error_context(cmd text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE ctx text;
-BEGIN
-    EXECUTE cmd;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS ctx = PG_EXCEPTION_CONTEXT;
-    RETURN ctx;
-END $$;
-SELECT matches(pg_temp.error_context(format('CALL migrate.apply(%L)', :'d')),
+SELECT matches(pg_temp.error_of(format('CALL migrate.apply(%L)', :'d')),
                'migration V2__bad\.sql, line 3',
                'the error context names the file and the line');
 
 -- a syntax error points at its own line inside a multi-line statement
 SELECT pg_temp.write_file(:'d' || '/V2__bad.sql',
     E'CREATE TABLE public.b (\n  id int,\n  oops oops oops\n);\n');
-SELECT matches(pg_temp.error_context(format('CALL migrate.apply(%L)', :'d')),
+SELECT matches(pg_temp.error_of(format('CALL migrate.apply(%L)', :'d')),
                'migration V2__bad\.sql, line 3',
                'a syntax error is reported at the line it is on');
 -- an error in a statement that starts further down
 SELECT pg_temp.write_file(:'d' || '/V2__bad.sql',
     E'-- header\n\nSELECT 1;\n\n\nSELECT\n  no_such_column\nFROM public.a;\n');
-SELECT matches(pg_temp.error_context(format('CALL migrate.apply(%L)', :'d')),
+SELECT matches(pg_temp.error_of(format('CALL migrate.apply(%L)', :'d')),
                'migration V2__bad\.sql, line 7',
                'an unknown column is reported at its own line');
 SELECT is(count(*)::int, 1, 'errors raised inside the test transaction leave no rows')
