@@ -66,6 +66,8 @@ typedef struct HistoryRow
 	int64		execution_ms;
 	bool		success;
 	bool		dirty;
+	char	   *error;			/* message of a failed run, or NULL */
+	int			error_line;		/* its line, 0 if unknown */
 } HistoryRow;
 
 extern const char *migration_kind_name(MigrationKind kind);
