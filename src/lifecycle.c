@@ -247,9 +247,12 @@ undo_check(MigrationPlan *plan, List *todo, const char *target)
 				 list_length(no_undo) == 1 ?
 				 errmsg("migration %s has no undo script", (char *) linitial(no_undo)) :
 				 errmsg("migrations %s have no undo script", join_names(no_undo)),
-				 errdetail("This undo would undo version%s %s, newest first; nothing was undone.",
-						   list_length(versions) == 1 ? "" : "s", join_names(versions)),
-				 errhint("Add an undo script U<version>__<description>.sql for each%s.",
+				 list_length(versions) == 1 ?
+				 errdetail("Nothing was undone.") :
+				 errdetail("This undo would undo versions %s, newest first; nothing was undone.",
+						   join_names(versions)),
+				 errhint("Add the missing undo script%s (U<version>__<description>.sql)%s.",
+						 list_length(no_undo) == 1 ? "" : "s",
 						 target ? ", or undo to a higher target" : "")));
 	}
 }
