@@ -66,6 +66,62 @@ AS 'MODULE_PATHNAME', 'migrate_status';
 COMMENT ON FUNCTION migrate.status(text, text)
     IS 'the state of every migration known from the files or the history';
 
+-- ---------------------------------------------------------------------
+-- The lifecycle: undo, validate, repair, baseline, run (src/lifecycle.c)
+-- ---------------------------------------------------------------------
+
+-- Undo applied migrations with their undo scripts: the newest one; with
+-- target every one above target, newest first ('0': all); with version
+-- exactly that one.  A procedure like apply (it commits after each undo
+-- when called outside a transaction block), so neither SECURITY DEFINER
+-- nor a SET clause.
+CREATE PROCEDURE migrate.undo(
+    dir text,
+    target text DEFAULT NULL,
+    version text DEFAULT NULL,
+    track text DEFAULT 'main')
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'migrate_undo';
+
+COMMENT ON PROCEDURE migrate.undo(text, text, text, text)
+    IS 'undo applied migrations with their undo scripts, newest first';
+
+CREATE FUNCTION migrate.validate(dir text, track text DEFAULT 'main')
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_validate';
+
+COMMENT ON FUNCTION migrate.validate(text, text)
+    IS 'one error listing every changed, missing, failed, dirty, misnamed, duplicate or out-of-order migration';
+
+CREATE FUNCTION migrate.repair(dir text, track text DEFAULT 'main')
+RETURNS SETOF text
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_repair';
+
+COMMENT ON FUNCTION migrate.repair(text, text)
+    IS 'remove failed runs, clear dirty, re-record changed checksums; one line per action';
+
+CREATE FUNCTION migrate.baseline(
+    version text,
+    description text DEFAULT '<< baseline >>',
+    track text DEFAULT 'main')
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_baseline';
+
+COMMENT ON FUNCTION migrate.baseline(text, text, text)
+    IS 'record an existing database as being at a version';
+
+-- Run one file from an allowed directory, untracked.  A procedure: it
+-- commits when called outside a transaction block.
+CREATE PROCEDURE migrate.run(file text)
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'migrate_run';
+
+COMMENT ON PROCEDURE migrate.run(text)
+    IS 'run one untracked file from an allowed directory, in its own transaction';
+
 -- Nothing is granted to PUBLIC: a DBA grants EXECUTE and rights on the
 -- history to the roles that may run migrations (see README).
 REVOKE ALL ON ALL TABLES IN SCHEMA migrate FROM PUBLIC;

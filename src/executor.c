@@ -391,7 +391,7 @@ execute_script(ScriptRun *run)
 	char	   *dir;
 
 	memset(&frame, 0, sizeof(frame));
-	frame.what = "migration";
+	frame.what = run->what ? run->what : "migration";
 	frame.name = s->name;
 	dir = pstrdup(s->path);
 	get_parent_directory(dir);

@@ -8,7 +8,9 @@
  * (checksum.c) -> compared with the history into a plan (plan.c) ->
  * split (splitter.c) and executed (executor.c) -> recorded (history.c),
  * all under the runner lock (lock.c).  commands.c wires the steps into
- * the SQL-callable entry points.
+ * the SQL-callable entry points apply and status, and owns the run
+ * machinery (commands.h) that lifecycle.c shares for undo, validate,
+ * repair, baseline and run.
  *
  *-------------------------------------------------------------------------
  */
@@ -66,6 +68,8 @@ typedef struct HistoryRow
 	int64		execution_ms;
 	bool		success;
 	bool		dirty;
+	char	   *error;			/* message of a failed run, or NULL */
+	int			error_line;		/* its line, 0 if unknown */
 } HistoryRow;
 
 extern const char *migration_kind_name(MigrationKind kind);
