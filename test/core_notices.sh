@@ -17,6 +17,6 @@ grep -Eq '^NOTICE:  applied V1__first\.sql \([0-9]+\.[0-9]{3} ms\)$' <<<"$out" |
 grep -Eq '^NOTICE:  applied V2__second\.sql \([0-9]+\.[0-9]{3} ms\)$' <<<"$out" || fail "no notice for V2: $out"
 grep -q '^NOTICE:  migrate: applied 2 migration(s) on track "main", now at version 2$' <<<"$out" || fail "no summary: $out"
 out=$(psql -X -v ON_ERROR_STOP=1 -d core_notices -c "CALL migrate.apply('$dir', dry_run => true)" 2>&1)
-grep -q 'dry run on track "main": 0 migration(s) would be applied, now at version 2' <<<"$out" || fail "dry run summary: $out"
+grep -q 'dry run on track "main": 0 migration(s) would be applied, then at version 2' <<<"$out" || fail "dry run summary: $out"
 mig_dropdb core_notices >/dev/null
 echo ok
