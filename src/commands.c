@@ -360,13 +360,14 @@ run_locked(ApplyRun *ar, RunBody body, void *arg)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	volatile bool locked = false;
+	volatile bool session_lock = false;
 
 	if (SPI_connect_ext(ar->nonatomic ? SPI_OPT_NONATOMIC : 0) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
 	PG_TRY();
 	{
-		runner_lock_acquire(ar->track, ar->nonatomic);
+		session_lock = runner_lock_acquire(ar->track, ar->nonatomic);
 		locked = true;
 		MemoryContextSwitchTo(ar->cxt);
 		body(ar, arg);
@@ -375,7 +376,7 @@ run_locked(ApplyRun *ar, RunBody body, void *arg)
 	{
 		MemoryContextSwitchTo(oldcxt);
 		if (locked)
-			runner_lock_release(ar->track);
+			runner_lock_release(ar->track, session_lock);
 		MemoryContextDelete(ar->cxt);
 		ar->cxt = NULL;
 	}

@@ -74,5 +74,30 @@ rows=$(psql -XAtq -d "$db" -c "SELECT count(*), count(DISTINCT version) FROM mig
 applied=$(cat "$out"/r*.log | grep -c 'NOTICE:  applied V' || true)
 [[ $applied == 10 ]] || fail "the eight runners applied $applied migrations, not 10"
 
+# a run in a transaction block keeps the lock until that transaction ends:
+# a second runner must not read the history before the first one commits
+printf 'INSERT INTO public.t VALUES (31);\n' > "$dir/V31__atomic.sql"
+mig_own "$dir"
+fifo=$out/atomic.fifo; mkfifo "$fifo"
+psql -X -v ON_ERROR_STOP=1 -d "$db" <"$fifo" >"$out/t.log" 2>&1 &
+t=$!
+exec 7>"$fifo"
+echo "BEGIN; CALL migrate.apply('$dir');" >&7
+for _ in $(seq 1 100); do
+    grep -q 'applied V31__atomic.sql' "$out/t.log" && break
+    sleep 0.05
+done
+grep -q 'applied V31__atomic.sql' "$out/t.log" || fail "the transaction block did not apply V31: $(cat "$out/t.log")"
+psql -X -v ON_ERROR_STOP=1 -d "$db" -c "CALL migrate.apply('$dir')" >"$out/u.log" 2>&1 &
+u=$!
+sleep 0.5
+grep -q 'waiting for another migrate run' "$out/u.log" || fail "the second runner did not wait for the open transaction: $(cat "$out/u.log")"
+echo "COMMIT;" >&7
+exec 7>&-
+wait "$t" || fail "the transaction block failed: $(cat "$out/t.log")"
+wait "$u" || fail "the runner after it failed: $(cat "$out/u.log")"
+grep -q 'nothing to apply' "$out/u.log" || fail "V31 was applied twice: $(cat "$out/u.log")"
+[[ $(psql -XAtq -d "$db" -c "SELECT count(*) FROM migrate.history WHERE version = '31'") == 1 ]] || fail "V31 recorded twice"
+
 mig_dropdb "$db" >/dev/null
 echo "ok"

@@ -8,7 +8,7 @@ SELECT pg_temp.write_file(:'d' || '/V2__bad.sql',
     E'CREATE TABLE public.b (id int);\nINSERT INTO public.b VALUES (1);\nINSERT INTO public.b VALUES (1/0);\n');
 SELECT pg_temp.write_file(:'d' || '/V3__later.sql', E'CREATE TABLE public.c (id int);\n');
 
-SELECT plan(16);
+SELECT plan(18);
 
 -- the CALL fails: let the script go on to inspect what it left
 \set ON_ERROR_STOP 0
@@ -67,5 +67,16 @@ SELECT pg_temp.write_file(:'d' || '/V4__set.sql', E'SET search_path = nowhere;\n
 SET statement_timeout = 0;
 CALL migrate.apply(:'d');
 SELECT is(current_setting('statement_timeout'), '0', 'a SET in a migration does not leak to the caller');
+
+-- a migration cannot run migrate on the track that is running it
+SELECT pg_temp.write_file(:'d' || '/V5__recursive.sql', format(E'CALL migrate.apply(%L);\n', :'d'));
+SELECT throws_ok(format('CALL migrate.apply(%L)', :'d'), '55000',
+                 'a migrate run on track "main" is already in progress in this session',
+                 'a migration calling apply on its own track is refused');
+\set ON_ERROR_STOP 0
+CALL migrate.apply(:'d');
+\set ON_ERROR_STOP 1
+SELECT is((SELECT sqlstate FROM migrate.history WHERE version = '5'), '55000',
+          'and recorded as a failure when run with commits');
 
 SELECT * FROM finish();
