@@ -36,16 +36,20 @@ SELECT pg_catalog.pg_extension_config_dump('migrate.history_rank_seq', '');
 -- Apply the pending migrations of dir.  A procedure: it commits after
 -- each migration when called outside a transaction block.  It must not be
 -- SECURITY DEFINER or have a SET clause (either would make it atomic).
+-- statement_timeout applies to each statement of the run's migrations;
+-- confirm must name the database when migrate.protected is on.
 CREATE PROCEDURE migrate.apply(
     dir text,
     target text DEFAULT NULL,
     out_of_order boolean DEFAULT false,
     dry_run boolean DEFAULT false,
-    track text DEFAULT 'main')
+    track text DEFAULT 'main',
+    statement_timeout text DEFAULT NULL,
+    confirm text DEFAULT NULL)
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'migrate_apply';
 
-COMMENT ON PROCEDURE migrate.apply(text, text, boolean, boolean, text)
+COMMENT ON PROCEDURE migrate.apply(text, text, boolean, boolean, text, text, text)
     IS 'apply the pending migrations of a directory, each in its own transaction';
 
 CREATE FUNCTION migrate.status(
@@ -65,6 +69,43 @@ AS 'MODULE_PATHNAME', 'migrate_status';
 
 COMMENT ON FUNCTION migrate.status(text, text)
     IS 'the state of every migration known from the files or the history';
+
+-- ---------------------------------------------------------------------
+-- Staged scripts (hosts without a file system): migration files kept as
+-- SQL text.  CALL migrate.apply('bundle') reads a bundle (a name without
+-- '/') exactly as a directory of the same file names.
+CREATE TABLE migrate.staged (
+    bundle     text NOT NULL CHECK (bundle <> '' AND strpos(bundle, '/') = 0),
+    filename   text NOT NULL CHECK (filename <> '' AND left(filename, 1) <> '/'),
+    sql        text NOT NULL,
+    checksum   text NOT NULL,
+    staged_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    staged_by  text NOT NULL DEFAULT current_user,
+    PRIMARY KEY (bundle, filename)
+);
+
+COMMENT ON TABLE migrate.staged IS 'migration files handed over as SQL text, by bundle';
+COMMENT ON COLUMN migrate.staged.checksum IS 'the checksum apply records for this file';
+
+SELECT pg_catalog.pg_extension_config_dump('migrate.staged', '');
+
+-- Store or replace one file of a bundle; returns its checksum.
+CREATE FUNCTION migrate.stage(bundle text, filename text, sql text)
+RETURNS text
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_stage';
+
+COMMENT ON FUNCTION migrate.stage(text, text, text)
+    IS 'store a migration file as SQL text in a staged bundle';
+
+-- Remove one file of a bundle, or the whole bundle; returns how many.
+CREATE FUNCTION migrate.unstage(bundle text, filename text DEFAULT NULL)
+RETURNS integer
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_unstage';
+
+COMMENT ON FUNCTION migrate.unstage(text, text)
+    IS 'remove a file, or every file, of a staged bundle';
 
 -- Nothing is granted to PUBLIC: a DBA grants EXECUTE and rights on the
 -- history to the roles that may run migrations (see README).

@@ -35,6 +35,7 @@
 #include "migrate.h"
 #include "paths.h"
 #include "plan.h"
+#include "safety.h"
 #include "source.h"
 
 PG_FUNCTION_INFO_V1(migrate_apply);
@@ -46,6 +47,7 @@ typedef struct ApplyRun
 	const char *dir;			/* as given */
 	const char *real_dir;
 	const char *track;
+	const char *statement_timeout;	/* for each migration, or NULL */
 	bool		nonatomic;		/* may commit between migrations */
 	MemoryContext cxt;			/* survives the commits of the run */
 } ApplyRun;
@@ -87,8 +89,7 @@ load_plan(const char *dir, const char *track, const char *target, char **real_di
 	ScriptSet  *set;
 	ListCell   *lc;
 
-	*real_dir = path_check_dir(dir);
-	set = layout_classify(source_list_dir(*real_dir));
+	set = layout_classify(source_list(dir, real_dir));
 	foreach(lc, set->scripts)
 	{
 		MigrationScript *s = (MigrationScript *) lfirst(lc);
@@ -114,13 +115,16 @@ elapsed_ms(TimestampTz start)
 }
 
 /*
- * Run one migration and record it.  Nonatomic: in a subtransaction, so
- * that a failure can be rolled back, recorded and committed before the
+ * One attempt at one migration, recorded.  Nonatomic: in a subtransaction,
+ * so that a failure can be rolled back, recorded and committed before the
  * error is raised again; the success row commits with the migration.
- * Settings a script changes (SET) last until its end.
+ * Settings a script changes (SET) last until its end; the migration runs
+ * with migrate.lock_timeout and the run's statement_timeout.  Returns
+ * false when the attempt failed on a lock and another one may follow
+ * (after the back-off); true when the migration is applied.
  */
-static void
-run_migration(ApplyRun *ar, PlanEntry *e)
+static bool
+run_attempt(ApplyRun *ar, PlanEntry *e, int attempt, int attempts)
 {
 	MigrationScript *s = e->script;
 	ScriptRun	run;
@@ -129,6 +133,7 @@ run_migration(ApplyRun *ar, PlanEntry *e)
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	int			nestlevel;
+	volatile int backoff = 0;
 	double		ms;
 
 	memset(&run, 0, sizeof(run));
@@ -143,12 +148,15 @@ run_migration(ApplyRun *ar, PlanEntry *e)
 	he.script = s->name;
 
 	nestlevel = NewGUCNestLevel();
+	safety_migration_settings(ar->statement_timeout);
 	if (ar->nonatomic)
 		BeginInternalSubTransaction(NULL);
 
 	PG_TRY();
 	{
+		safety_lock_watch_start();
 		execute_script(&run);
+		safety_lock_watch_stop();
 		if (strcmp(run.checksum, s->checksum) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -164,30 +172,62 @@ run_migration(ApplyRun *ar, PlanEntry *e)
 	PG_CATCH();
 	{
 		ErrorData  *edata;
+		char	   *blockers = NULL;
+		bool		lock_failure;
 
-		if (!ar->nonatomic)
-			PG_RE_THROW();		/* the caller's transaction fails whole */
-
+		safety_lock_watch_stop();
 		MemoryContextSwitchTo(ar->cxt);
 		edata = CopyErrorData();
+		lock_failure = safety_is_lock_failure(edata);
+
+		if (!ar->nonatomic)
+		{
+			/* the caller's transaction fails whole */
+			if (!lock_failure)
+				PG_RE_THROW();
+			FlushErrorState();
+			safety_lock_error(edata, safety_lock_blockers(false), 1, false);
+			ReThrowError(edata);
+		}
+
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 		AtEOXact_GUC(false, nestlevel);
+		if (lock_failure)
+			blockers = safety_lock_blockers(true);
 
 		he.checksum = s->checksum;
 		he.execution_ms = (int64) elapsed_ms(start);
 		he.success = false;
-		he.error = edata->message;
+		he.error = blockers ? psprintf("%s. %s", edata->message, blockers) : edata->message;
 		he.sqlstate = pstrdup(unpack_sql_state(edata->sqlerrcode));
 		he.error_line = run.error_line;
 		history_record(&he);
 		commit_and_continue();
 
-		ReThrowError(edata);
+		if (!lock_failure)
+			ReThrowError(edata);
+		if (attempt >= attempts)
+		{
+			safety_lock_error(edata, blockers, attempt, true);
+			ReThrowError(edata);
+		}
+		backoff = safety_backoff_ms(attempt);
+		ereport(NOTICE,
+				(errmsg("lock timeout in %s, line %d (attempt %d of %d); retrying in %d ms",
+						s->name, run.error_line, attempt, attempts, backoff),
+				 blockers ? errdetail("%s", blockers) : 0));
 	}
 	PG_END_TRY();
+
+	if (backoff > 0)
+	{
+		/* committed above: the wait holds no lock and no snapshot */
+		safety_sleep_ms(backoff);
+		return false;
+	}
 
 	AtEOXact_GUC(false, nestlevel);
 
@@ -202,6 +242,22 @@ run_migration(ApplyRun *ar, PlanEntry *e)
 
 	ereport(NOTICE,
 			(errmsg("applied %s (%.3f ms)", s->name, ms)));
+	return true;
+}
+
+/*
+ * Run one migration and record it.  A migration that times out on a lock
+ * is retried up to migrate.lock_retries times when the run can commit (in
+ * the caller's transaction a failure is final).
+ */
+static void
+run_migration(ApplyRun *ar, PlanEntry *e)
+{
+	int			attempts = ar->nonatomic ? migrate_lock_retries + 1 : 1;
+	int			attempt = 1;
+
+	while (!run_attempt(ar, e, attempt, attempts))
+		attempt++;
 }
 
 /* the summary line of a run (pg_cron keeps the last notice) */
@@ -244,7 +300,8 @@ version_after(MigrationPlan *plan, int applied)
 }
 
 /*
- * CALL migrate.apply(dir, target, out_of_order, dry_run, track)
+ * CALL migrate.apply(dir, target, out_of_order, dry_run, track,
+ *					  statement_timeout, confirm)
  */
 Datum
 migrate_apply(PG_FUNCTION_ARGS)
@@ -257,6 +314,12 @@ migrate_apply(PG_FUNCTION_ARGS)
 	bool		dry_run = PG_ARGISNULL(3) ? false : PG_GETARG_BOOL(3);
 	volatile bool locked = false;
 
+	/* production safety first: standby, read-only, protected database */
+	if (!dry_run)
+		migrate_check_changing_call(fcinfo, text_arg(fcinfo, 6));
+	if (text_arg(fcinfo, 5))
+		safety_check_statement_timeout(text_arg(fcinfo, 5));
+
 	memset(&ar, 0, sizeof(ar));
 	ar.nonatomic = call_is_nonatomic(fcinfo);
 	/* what the run reads lives across its commits */
@@ -265,6 +328,7 @@ migrate_apply(PG_FUNCTION_ARGS)
 	ar.dir = required_arg(fcinfo, 0, "dir");
 	target_raw = text_arg(fcinfo, 1);
 	ar.track = required_arg(fcinfo, 4, "track");
+	ar.statement_timeout = text_arg(fcinfo, 5);
 	if (target_raw)
 		target = version_check(target_raw);
 	MemoryContextSwitchTo(oldcxt);

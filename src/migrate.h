@@ -24,6 +24,9 @@
 extern char *migrate_allowed_dirs;
 extern int	migrate_lock_wait;
 extern int	migrate_history_sql_limit;
+extern int	migrate_lock_timeout;
+extern int	migrate_lock_retries;
+extern bool migrate_protected;
 
 /* what a script file is, from its name */
 typedef enum MigrationKind
