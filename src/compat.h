@@ -67,4 +67,15 @@
 #define MIGRATE_HAVE_TIMEOUT_EVERY 1
 #endif
 
+/*
+ * PG 14 added get_timeout_active.  Before it the timer the client statement
+ * armed cannot be seen, so a migration statement's statement_timeout
+ * replaces it (the client's own deadline is not restored afterwards).
+ */
+#if PG_VERSION_NUM >= 140000
+#define migrate_timeout_active(id) get_timeout_active(id)
+#else
+#define migrate_timeout_active(id) false
+#endif
+
 #endif							/* MIGRATE_COMPAT_H */

@@ -8,7 +8,9 @@
  * (checksum.c) -> compared with the history into a plan (plan.c) ->
  * split (splitter.c) and executed (executor.c) -> recorded (history.c),
  * all under the runner lock (lock.c).  commands.c wires the steps into
- * the SQL-callable entry points.
+ * the SQL-callable entry points.  A staged bundle (staged.c) is read by
+ * source.c like a directory; safety.c holds the checks every changing
+ * call makes first and the lock and statement timeouts of migrations.
  *
  *-------------------------------------------------------------------------
  */
