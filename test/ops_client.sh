@@ -8,6 +8,7 @@
 set -euo pipefail
 # shellcheck source=test/lib.sh
 . "$MIG_LIB"
+# shellcheck disable=SC2119  # no extra postgresql.conf lines
 mig_ensure_cluster
 
 db=ops_client
@@ -41,8 +42,9 @@ mkdir -p "$work/padded/sub" "$work/stamped" "$work/dotted"
 same "$(first_line "$cli" new ten "$work/padded")" "$work/padded/V010__ten.sql" "zero padding is kept"
 : >"$work/stamped/V20200101120000__old.sql"
 v=$(first_line "$cli" new later "$work/stamped")
-[[ $v =~ /V([0-9]{14})__later\.sql$ ]] && ((BASH_REMATCH[1] > 20200101120000)) ||
+if ! [[ $v =~ /V([0-9]{14})__later\.sql$ ]] || ((BASH_REMATCH[1] <= 20200101120000)); then
     fail "a timestamped directory gets a newer timestamp: $v"
+fi
 : >"$work/dotted/V1.9__x.sql"
 : >"$work/dotted/V1.10__y.sql"
 same "$(first_line "$cli" new z "$work/dotted")" "$work/dotted/V2__z.sql" "after 1.10 comes 2"
@@ -65,7 +67,9 @@ rm "$m/U3__extra.sql" "$m/U2__add_price.sql"
 printf 'ALTER TABLE items ADD COLUMN price numeric;\n' >"$m/V2__add_price.sql"
 mkdir -p "$m/sub dir" "$m/.git"
 printf "INSERT INTO items (name) VALUES ('sub');\n" >"$m/sub dir/V3__it's \"quoted\".sql"
+# shellcheck disable=SC2016  # literal $ signs
 printf '\xef\xbb\xbfINSERT INTO items (name) VALUES ($$bom$$);\n' >"$m/V4__bom.sql"
+# shellcheck disable=SC2016  # literal shell syntax, never run
 printf 'notes: `rm -rf /` $(id) ; \\g\n' >"$m/README.md"
 printf 'ref: main\n' >"$m/.git/HEAD"
 

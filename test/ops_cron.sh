@@ -13,6 +13,7 @@
 set -euo pipefail
 # shellcheck source=test/lib.sh
 . "$MIG_LIB"
+# shellcheck disable=SC2119  # no extra postgresql.conf lines
 mig_ensure_cluster
 
 db=ops_cron
