@@ -41,6 +41,7 @@
 #include "migrate.h"
 #include "paths.h"
 #include "plan.h"
+#include "safety.h"
 #include "source.h"
 
 PG_FUNCTION_INFO_V1(migrate_apply);
@@ -91,8 +92,7 @@ load_plan(const char *dir, const char *track, const char *target, char **real_di
 	ScriptSet  *set;
 	ListCell   *lc;
 
-	*real_dir = path_check_dir(dir);
-	set = layout_classify(source_list_dir(*real_dir));
+	set = layout_classify(source_list(dir, real_dir));
 	foreach(lc, set->scripts)
 	{
 		MigrationScript *s = (MigrationScript *) lfirst(lc);
@@ -118,15 +118,18 @@ elapsed_ms(TimestampTz start)
 }
 
 /*
- * Run one script and record it, as a history row of its kind (versioned,
- * repeatable, or undo for an undo script, which has the version of the
- * migration it undoes).  Nonatomic: in a subtransaction, so that a
- * failure can be rolled back, recorded and committed before the error is
- * raised again; the success row commits with the migration.  Settings a
- * script changes (SET) last until its end.
+ * One attempt at one script, recorded as a history row of its kind
+ * (versioned, repeatable, or undo for an undo script, which has the
+ * version of the migration it undoes).  Nonatomic: in a subtransaction,
+ * so that a failure can be rolled back, recorded and committed before the
+ * error is raised again; the success row commits with the migration.
+ * Settings a script changes (SET) last until its end; the script runs
+ * with migrate.lock_timeout and the run's statement_timeout.  Returns
+ * false when the attempt failed on a lock and another one may follow
+ * (after the back-off); true when the script is applied.
  */
-void
-run_migration(ApplyRun *ar, MigrationScript *s)
+static bool
+run_attempt(ApplyRun *ar, MigrationScript *s, int attempt, int attempts)
 {
 	ScriptRun	run;
 	HistoryEntry he;
@@ -134,6 +137,7 @@ run_migration(ApplyRun *ar, MigrationScript *s)
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	int			nestlevel;
+	volatile int backoff = 0;
 	double		ms;
 
 	memset(&run, 0, sizeof(run));
@@ -148,12 +152,15 @@ run_migration(ApplyRun *ar, MigrationScript *s)
 	he.script = s->name;
 
 	nestlevel = NewGUCNestLevel();
+	safety_migration_settings(ar->statement_timeout);
 	if (ar->nonatomic)
 		BeginInternalSubTransaction(NULL);
 
 	PG_TRY();
 	{
+		safety_lock_watch_start();
 		execute_script(&run);
+		safety_lock_watch_stop();
 		if (strcmp(run.checksum, s->checksum) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -169,30 +176,62 @@ run_migration(ApplyRun *ar, MigrationScript *s)
 	PG_CATCH();
 	{
 		ErrorData  *edata;
+		char	   *blockers = NULL;
+		bool		lock_failure;
 
-		if (!ar->nonatomic)
-			PG_RE_THROW();		/* the caller's transaction fails whole */
-
+		safety_lock_watch_stop();
 		MemoryContextSwitchTo(ar->cxt);
 		edata = CopyErrorData();
+		lock_failure = safety_is_lock_failure(edata);
+
+		if (!ar->nonatomic)
+		{
+			/* the caller's transaction fails whole */
+			if (!lock_failure)
+				PG_RE_THROW();
+			FlushErrorState();
+			safety_lock_error(edata, safety_lock_blockers(false), 1, false);
+			ReThrowError(edata);
+		}
+
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 		AtEOXact_GUC(false, nestlevel);
+		if (lock_failure)
+			blockers = safety_lock_blockers(true);
 
 		he.checksum = s->checksum;
 		he.execution_ms = (int64) elapsed_ms(start);
 		he.success = false;
-		he.error = edata->message;
+		he.error = blockers ? psprintf("%s. %s", edata->message, blockers) : edata->message;
 		he.sqlstate = pstrdup(unpack_sql_state(edata->sqlerrcode));
 		he.error_line = run.error_line;
 		history_record(&he);
 		commit_and_continue();
 
-		ReThrowError(edata);
+		if (!lock_failure)
+			ReThrowError(edata);
+		if (attempt >= attempts)
+		{
+			safety_lock_error(edata, blockers, attempt, true);
+			ReThrowError(edata);
+		}
+		backoff = safety_backoff_ms(attempt);
+		ereport(NOTICE,
+				(errmsg("lock timeout in %s, line %d (attempt %d of %d); retrying in %d ms",
+						s->name, run.error_line, attempt, attempts, backoff),
+				 blockers ? errdetail("%s", blockers) : 0));
 	}
 	PG_END_TRY();
+
+	if (backoff > 0)
+	{
+		/* committed above: the wait holds no lock and no snapshot */
+		safety_sleep_ms(backoff);
+		return false;
+	}
 
 	AtEOXact_GUC(false, nestlevel);
 
@@ -208,6 +247,22 @@ run_migration(ApplyRun *ar, MigrationScript *s)
 	ereport(NOTICE,
 			(errmsg("%s %s (%.3f ms)", s->kind == MIGRATION_UNDO ? "undid" : "applied",
 					s->name, ms)));
+	return true;
+}
+
+/*
+ * Run one script and record it.  A script that times out on a lock is
+ * retried up to migrate.lock_retries times when the run can commit (in the
+ * caller's transaction a failure is final).
+ */
+void
+run_migration(ApplyRun *ar, MigrationScript *s)
+{
+	int			attempts = ar->nonatomic ? migrate_lock_retries + 1 : 1;
+	int			attempt = 1;
+
+	while (!run_attempt(ar, s, attempt, attempts))
+		attempt++;
 }
 
 /* the summary line of a run (pg_cron keeps the last notice) */
@@ -387,7 +442,8 @@ run_locked(ApplyRun *ar, RunBody body, void *arg)
 }
 
 /*
- * CALL migrate.apply(dir, target, out_of_order, dry_run, track)
+ * CALL migrate.apply(dir, target, out_of_order, dry_run, track,
+ *					  statement_timeout, confirm)
  */
 Datum
 migrate_apply(PG_FUNCTION_ARGS)
@@ -398,14 +454,23 @@ migrate_apply(PG_FUNCTION_ARGS)
 	char	   *target = text_arg(fcinfo, 1);
 	char	   *track = required_arg(fcinfo, 4, "track");
 
+	char	   *statement_timeout = text_arg(fcinfo, 5);
+
 	memset(&a, 0, sizeof(a));
 	a.out_of_order = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
 	a.dry_run = PG_ARGISNULL(3) ? false : PG_GETARG_BOOL(3);
+
+	/* production safety first: standby, read-only, protected database */
+	if (!a.dry_run)
+		migrate_check_changing_call(fcinfo, text_arg(fcinfo, 6));
+	if (statement_timeout)
+		safety_check_statement_timeout(statement_timeout);
 	if (target)
 		target = version_check(target);
 
 	run_init(fcinfo, &ar, dir, track);
 	a.target = run_strdup(&ar, target);
+	ar.statement_timeout = run_strdup(&ar, statement_timeout);
 	run_locked(&ar, apply_body, &a);
 	PG_RETURN_VOID();
 }

@@ -27,6 +27,7 @@ typedef struct ApplyRun
 	const char *dir;			/* as given; NULL for calls without one */
 	const char *real_dir;
 	const char *track;
+	const char *statement_timeout;	/* for each migration, or NULL */
 	bool		nonatomic;		/* may commit between migrations */
 	MemoryContext cxt;			/* survives the commits of the run */
 } ApplyRun;

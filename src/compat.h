@@ -46,4 +46,36 @@
 #define migrate_raw_parser(str) raw_parser(str)
 #endif
 
+/*
+ * The PGPROC of a virtual transaction id's backend: PG 17 replaced backend
+ * ids by proc numbers (VirtualTransactionId.procNumber, ProcNumberGetProc).
+ */
+#if PG_VERSION_NUM >= 170000
+#include "storage/procarray.h"
+#define migrate_vxid_proc(vxid) ProcNumberGetProc((vxid).procNumber)
+#else
+#include "storage/sinvaladt.h"
+#define migrate_vxid_proc(vxid) BackendIdGetProc((vxid).backendId)
+#endif
+
+/*
+ * PG 15 added repeating timeouts (enable_timeout_every), which the lock
+ * watch of a migration needs; before it the blocker of a lock timeout is
+ * not identified.
+ */
+#if PG_VERSION_NUM >= 150000
+#define MIGRATE_HAVE_TIMEOUT_EVERY 1
+#endif
+
+/*
+ * PG 14 added get_timeout_active.  Before it the timer the client statement
+ * armed cannot be seen, so a migration statement's statement_timeout
+ * replaces it (the client's own deadline is not restored afterwards).
+ */
+#if PG_VERSION_NUM >= 140000
+#define migrate_timeout_active(id) get_timeout_active(id)
+#else
+#define migrate_timeout_active(id) false
+#endif
+
 #endif							/* MIGRATE_COMPAT_H */

@@ -32,6 +32,7 @@
 
 #include "compat.h"
 #include "executor.h"
+#include "safety.h"
 #include "source.h"
 #include "splitter.h"
 
@@ -296,14 +297,25 @@ run_include(ExecFrame *frame, Statement *st)
 static void
 run_sql(Statement *st)
 {
-	int			ret;
+	volatile int ret = 0;
+	StatementTimer timer;
 
 	if (st->copy_from_stdin)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("COPY FROM STDIN with inline data is not supported yet")));
 
-	ret = SPI_execute(st->text, false, 0);
+	/* statement_timeout applies to each statement, as in psql */
+	safety_statement_timer_start(&timer);
+	PG_TRY();
+	{
+		ret = SPI_execute(st->text, false, 0);
+	}
+	PG_FINALLY();
+	{
+		safety_statement_timer_stop(&timer);
+	}
+	PG_END_TRY();
 	if (ret < 0)
 	{
 		if (ret == SPI_ERROR_COPY)

@@ -38,6 +38,7 @@
 #include "layout.h"
 #include "migrate.h"
 #include "plan.h"
+#include "safety.h"
 #include "source.h"
 
 PG_FUNCTION_INFO_V1(migrate_undo);
@@ -299,7 +300,7 @@ undo_body(ApplyRun *ar, void *arg)
 }
 
 /*
- * CALL migrate.undo(dir, target, version, track)
+ * CALL migrate.undo(dir, target, version, track, confirm)
  */
 Datum
 migrate_undo(PG_FUNCTION_ARGS)
@@ -311,6 +312,7 @@ migrate_undo(PG_FUNCTION_ARGS)
 	char	   *version = text_arg(fcinfo, 2);
 	char	   *track = required_arg(fcinfo, 3, "track");
 
+	migrate_check_changing_call(fcinfo, text_arg(fcinfo, 4));
 	if (target && version)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -474,6 +476,7 @@ migrate_repair(PG_FUNCTION_ARGS)
 	RepairOut	out;
 	ApplyRun	ar;
 
+	migrate_check_changing_call(fcinfo, text_arg(fcinfo, 2));
 	out.ts = materialize_result(fcinfo, &out.desc);
 	run_init(fcinfo, &ar, dir, track);
 	run_locked(&ar, repair_body, &out);
@@ -540,6 +543,7 @@ migrate_baseline(PG_FUNCTION_ARGS)
 	BaselineArgs a;
 	ApplyRun	ar;
 
+	migrate_check_changing_call(fcinfo, text_arg(fcinfo, 3));
 	run_init(fcinfo, &ar, NULL, track);
 	a.version = run_strdup(&ar, version);
 	a.description = run_strdup(&ar, description);
@@ -564,6 +568,7 @@ migrate_run(PG_FUNCTION_ARGS)
 	TimestampTz start = GetCurrentTimestamp();
 	int			nestlevel;
 
+	migrate_check_changing_call(fcinfo, text_arg(fcinfo, 1));
 	if (SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* allocated in SPI's procedure context, which survives the commit */

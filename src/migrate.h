@@ -10,7 +10,9 @@
  * all under the runner lock (lock.c).  commands.c wires the steps into
  * the SQL-callable entry points apply and status, and owns the run
  * machinery (commands.h) that lifecycle.c shares for undo, validate,
- * repair, baseline and run.
+ * repair, baseline and run.  A staged bundle (staged.c) is read by
+ * source.c like a directory; safety.c holds the checks every changing
+ * call makes first and the lock and statement timeouts of migrations.
  *
  *-------------------------------------------------------------------------
  */
@@ -26,6 +28,9 @@
 extern char *migrate_allowed_dirs;
 extern int	migrate_lock_wait;
 extern int	migrate_history_sql_limit;
+extern int	migrate_lock_timeout;
+extern int	migrate_lock_retries;
+extern bool migrate_protected;
 
 /* what a script file is, from its name */
 typedef enum MigrationKind

@@ -3,7 +3,7 @@ BEGIN;
 \i test/include/files.psql
 SELECT plan(12);
 
-SELECT ok(NOT has_function_privilege('public', 'migrate.apply(text,text,boolean,boolean,text)', 'EXECUTE'),
+SELECT ok(NOT has_function_privilege('public', 'migrate.apply(text,text,boolean,boolean,text,text,text)', 'EXECUTE'),
           'PUBLIC cannot execute apply');
 SELECT ok(NOT has_function_privilege('public', 'migrate.status(text,text)', 'EXECUTE'),
           'PUBLIC cannot execute status');
@@ -14,7 +14,7 @@ SELECT is((SELECT count(*)::int FROM pg_proc p WHERE p.pronamespace = 'migrate':
           'every routine has an explicit ACL (no default PUBLIC EXECUTE)');
 SELECT ok(NOT has_table_privilege('public', 'migrate.history', 'SELECT'), 'PUBLIC cannot read the history');
 SELECT ok(NOT has_schema_privilege('public', 'migrate', 'USAGE'), 'PUBLIC cannot use the schema');
-SELECT is((SELECT prosecdef FROM pg_proc WHERE oid = 'migrate.apply(text,text,boolean,boolean,text)'::regprocedure),
+SELECT is((SELECT prosecdef FROM pg_proc WHERE oid = 'migrate.apply(text,text,boolean,boolean,text,text,text)'::regprocedure),
           false, 'apply is not SECURITY DEFINER (it must be able to commit)');
 
 CREATE ROLE migrate_test_nobody LOGIN;
