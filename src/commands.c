@@ -33,9 +33,11 @@
 #include "layout.h"
 #include "lock.h"
 #include "migrate.h"
+#include "nontx.h"
 #include "paths.h"
 #include "plan.h"
 #include "source.h"
+#include "worker.h"
 
 PG_FUNCTION_INFO_V1(migrate_apply);
 PG_FUNCTION_INFO_V1(migrate_status);
@@ -118,6 +120,11 @@ elapsed_ms(TimestampTz start)
  * that a failure can be rolled back, recorded and committed before the
  * error is raised again; the success row commits with the migration.
  * Settings a script changes (SET) last until its end.
+ *
+ * A migration that must run outside a transaction (nontx.c) runs in a
+ * background worker (worker.c), only in a nonatomic call, after a commit
+ * so that the caller holds nothing the worker's statements could wait
+ * for.  If it fails having changed something, its failure row is dirty.
  */
 static void
 run_migration(ApplyRun *ar, PlanEntry *e)
@@ -130,6 +137,9 @@ run_migration(ApplyRun *ar, PlanEntry *e)
 	ResourceOwner oldowner = CurrentResourceOwner;
 	int			nestlevel;
 	double		ms;
+	char	   *nontx_why = NULL;
+	bool		nontx;
+	List	   *invalid_before = NIL;
 
 	memset(&run, 0, sizeof(run));
 	run.script = s;
@@ -142,13 +152,32 @@ run_migration(ApplyRun *ar, PlanEntry *e)
 	he.type = migration_kind_name(s->kind);
 	he.script = s->name;
 
+	nontx = nontx_detect(s, &nontx_why);
+	if (nontx)
+	{
+		if (!ar->nonatomic)
+			ereport(ERROR,
+					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+					 errmsg("migration \"%s\" cannot run inside a transaction block", s->name),
+					 errdetail("It must run outside a transaction, statement by statement: %s.",
+							   nontx_why),
+					 errhint("Call migrate.apply with CALL outside a transaction block (not inside "
+							 "BEGIN ... COMMIT, a function or a multi-statement query string).")));
+		invalid_before = nontx_invalid_indexes();
+		commit_and_continue();
+	}
+
 	nestlevel = NewGUCNestLevel();
 	if (ar->nonatomic)
 		BeginInternalSubTransaction(NULL);
 
 	PG_TRY();
 	{
+		if (nontx)
+			run.worker = worker_start(s->name);
 		execute_script(&run);
+		if (nontx)
+			worker_finish(run.worker);
 		if (strcmp(run.checksum, s->checksum) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -165,12 +194,18 @@ run_migration(ApplyRun *ar, PlanEntry *e)
 	{
 		ErrorData  *edata;
 
-		if (!ar->nonatomic)
-			PG_RE_THROW();		/* the caller's transaction fails whole */
-
 		MemoryContextSwitchTo(ar->cxt);
 		edata = CopyErrorData();
+		if (!ar->nonatomic)
+		{
+			/* the caller's transaction fails whole */
+			FlushErrorState();
+			nontx_enum_hint(edata, false);
+			ReThrowError(edata);
+		}
+
 		FlushErrorState();
+		/* detaches the worker's shared memory, which tells it to stop */
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -182,6 +217,24 @@ run_migration(ApplyRun *ar, PlanEntry *e)
 		he.error = edata->message;
 		he.sqlstate = pstrdup(unpack_sql_state(edata->sqlerrcode));
 		he.error_line = run.error_line;
+		if (nontx)
+		{
+			char	   *summary;
+
+			worker_stop(run.worker);
+			he.dirty = nontx_describe_failure(s->name, run.worker, invalid_before,
+											  edata->message, run.error_line, &summary);
+			if (he.dirty)
+			{
+				he.error = summary;
+				ereport(WARNING,
+						(errmsg("migration \"%s\" stopped part-way and is now dirty", s->name),
+						 errdetail("%s", summary),
+						 errhint("%s", NONTX_REPAIR_HINT)));
+			}
+		}
+		else
+			nontx_enum_hint(edata, true);
 		history_record(&he);
 		commit_and_continue();
 
@@ -200,8 +253,13 @@ run_migration(ApplyRun *ar, PlanEntry *e)
 	if (ar->nonatomic)
 		commit_and_continue();
 
-	ereport(NOTICE,
-			(errmsg("applied %s (%.3f ms)", s->name, ms)));
+	if (nontx)
+		ereport(NOTICE,
+				(errmsg("applied %s outside a transaction (%.3f ms)", s->name, ms),
+				 errdetail("It runs statement by statement: %s.", nontx_why)));
+	else
+		ereport(NOTICE,
+				(errmsg("applied %s (%.3f ms)", s->name, ms)));
 }
 
 /* the summary line of a run (pg_cron keeps the last notice) */

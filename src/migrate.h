@@ -6,7 +6,9 @@
  * A migration travels: directory -> allowed? (paths.c) -> listed and read
  * (source.c) -> named and classified (layout.c) -> checksummed
  * (checksum.c) -> compared with the history into a plan (plan.c) ->
- * split (splitter.c) and executed (executor.c) -> recorded (history.c),
+ * split (splitter.c) and executed (executor.c; statements that cannot
+ * run in a transaction block at top level in a background worker,
+ * nontx.c and worker.c) -> recorded (history.c),
  * all under the runner lock (lock.c).  commands.c wires the steps into
  * the SQL-callable entry points.
  *
@@ -66,6 +68,7 @@ typedef struct HistoryRow
 	int64		execution_ms;
 	bool		success;
 	bool		dirty;
+	char	   *error;			/* message of a failed run, or NULL */
 } HistoryRow;
 
 extern const char *migration_kind_name(MigrationKind kind);

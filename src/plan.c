@@ -24,7 +24,9 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "utils/timestamp.h"
 
+#include "nontx.h"
 #include "plan.h"
 
 const char *
@@ -375,9 +377,12 @@ plan_check(MigrationPlan *plan, bool out_of_order)
 		if (e->state == STATE_DIRTY)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("migration %s is dirty", e->failed->script ? e->failed->script : e->version),
-					 errdetail("It runs outside a transaction and failed part-way: %s", e->failed->script),
-					 errhint("Repair the database by hand, then run SELECT migrate.repair(...).")));
+					 errmsg("migration \"%s\" is dirty",
+							e->failed->script ? e->failed->script : e->version),
+					 errdetail("Its run of %s failed part-way: %s",
+							   timestamptz_to_str(e->failed->installed_on),
+							   e->failed->error ? e->failed->error : "no error was recorded."),
+					 errhint("%s", NONTX_REPAIR_HINT)));
 		if (e->state == STATE_CHANGED)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -581,7 +581,10 @@ splitter_next(Splitter *sp, Statement *st)
 					if (sp->tag)
 						pfree(sp->tag);
 					sp->taglen = k - 1;
-					sp->tag = pnstrdup(p + 1, sp->taglen);
+					/* in the splitter's memory: callers reset theirs per statement */
+					sp->tag = MemoryContextAlloc(GetMemoryChunkContext(sp), sp->taglen + 1);
+					memcpy(sp->tag, p + 1, sp->taglen);
+					sp->tag[sp->taglen] = '\0';
 					sp->lx = LX_DOLLAR;
 					sp->pos += k + 1;
 					continue;
