@@ -165,6 +165,8 @@ run_migration(ApplyRun *ar, PlanEntry *e)
 							 "BEGIN ... COMMIT, a function or a multi-statement query string).")));
 		invalid_before = nontx_invalid_indexes();
 		commit_and_continue();
+		/* the commit replaced the transaction's resource owner */
+		oldowner = CurrentResourceOwner;
 	}
 
 	nestlevel = NewGUCNestLevel();
@@ -174,7 +176,7 @@ run_migration(ApplyRun *ar, PlanEntry *e)
 	PG_TRY();
 	{
 		if (nontx)
-			run.worker = worker_start(s->name);
+			run.worker = worker_start(s->name, oldcxt);
 		execute_script(&run);
 		if (nontx)
 			worker_finish(run.worker);

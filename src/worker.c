@@ -130,6 +130,7 @@ static const PassedSetting passed_settings[] = {
 /* the caller's view of its worker */
 struct WorkerSession
 {
+	MemoryContext cxt;			/* where the session and its progress live */
 	const char *script;			/* migration name, for messages */
 	dsm_segment *seg;			/* NULL once detached */
 	BackgroundWorkerHandle *handle;
@@ -198,13 +199,15 @@ terminate_on_detach(dsm_segment *seg, Datum arg)
 
 /*
  * Start a background worker for migration script.  The session lives in
- * the current memory context, its shared memory in the current resource
- * owner (released at the end of the (sub)transaction, which terminates
- * the worker if it is still running).
+ * cxt, which must outlive the current subtransaction so that a failure
+ * can be inspected after its rollback; the shared memory belongs to the
+ * current resource owner (released at the end of the (sub)transaction,
+ * which terminates the worker if it is still running).
  */
 WorkerSession *
-worker_start(const char *script)
+worker_start(const char *script, MemoryContext cxt)
 {
+	MemoryContext old = MemoryContextSwitchTo(cxt);
 	WorkerSession *ws = palloc0(sizeof(WorkerSession));
 	StringInfoData settings;
 	shm_toc_estimator e;
@@ -216,6 +219,7 @@ worker_start(const char *script)
 	shm_mq	   *from_worker;
 	BackgroundWorker bgw;
 
+	ws->cxt = cxt;
 	ws->script = pstrdup(script);
 	ws->txstatus = 'I';
 
@@ -275,6 +279,7 @@ worker_start(const char *script)
 	shm_mq_set_handle(ws->to_worker, ws->handle);
 	shm_mq_set_handle(ws->from_worker, ws->handle);
 	on_dsm_detach(ws->seg, terminate_on_detach, PointerGetDatum(ws));
+	MemoryContextSwitchTo(old);
 	return ws;
 }
 
@@ -404,9 +409,16 @@ worker_run(WorkerSession *ws, const Statement *st, const char *file)
 	/* outside a transaction block, the statement is committed */
 	if (ws->txstatus == 'I')
 	{
+		MemoryContext old = MemoryContextSwitchTo(ws->cxt);
+
+		if (ws->progress.committed_file == NULL ||
+			strcmp(ws->progress.committed_file, file) != 0)
+			ws->progress.committed_file = pstrdup(file);
+		if (ws->progress.committed_text)
+			pfree((char *) ws->progress.committed_text);
 		ws->progress.committed_line = st->line;
-		ws->progress.committed_file = file;
 		ws->progress.committed_text = snippet(st->text);
+		MemoryContextSwitchTo(old);
 	}
 }
 

@@ -22,7 +22,7 @@ typedef struct WorkerProgress
 	const char *committed_text; /* its first characters */
 } WorkerProgress;
 
-extern WorkerSession *worker_start(const char *script);
+extern WorkerSession *worker_start(const char *script, MemoryContext cxt);
 extern void worker_run(WorkerSession *ws, const Statement *st, const char *file);
 extern void worker_finish(WorkerSession *ws);
 extern void worker_stop(WorkerSession *ws);
