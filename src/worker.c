@@ -73,7 +73,7 @@
 #define WORKER_QUEUE_SIZE (64 * 1024)
 
 /* how much of a statement the dirty message quotes */
-#define SNIPPET_LEN 60
+#define SNIPPET_LEN 100
 
 /* messages to the worker: a statement, or the end of the file */
 #define MSG_STATEMENT 'Q'
