@@ -271,10 +271,12 @@ plan_repeatables(MigrationPlan *plan, ScriptSet *set, List *history)
 		if (e->applied && e->applied->checksum &&
 			strcmp(e->applied->checksum, s->checksum) == 0 && e->failed == NULL)
 			e->state = STATE_APPLIED;
+		else if (e->failed && e->failed->dirty)
+			e->state = STATE_DIRTY;
 		else
 			e->state = e->failed ? STATE_FAILED : STATE_PENDING;
 		plan->entries = lappend(plan->entries, e);
-		if (e->state != STATE_APPLIED)
+		if (e->state != STATE_APPLIED && e->state != STATE_DIRTY)
 			plan->pending = lappend(plan->pending, e);
 	}
 }

@@ -92,6 +92,19 @@ expect "$out" 'CONTEXT:  migration V2__add_and_use.sql, line 2'
 [[ $(sql "$db" "SELECT state FROM migrate.status('$fx/nontx_enum_same_file', 'enum') WHERE version = '2'") == failed ]] ||
     fail "a transactional failure is failed, not dirty"
 
+# ---- 2b. a repeatable script that fails part-way is dirty too ----
+if apply "$db" "$fx/nontx_repeatable" rep; then
+    fail "the division by zero must fail"
+fi
+expect "$out" 'ERROR:  division by zero'
+if apply "$db" "$fx/nontx_repeatable" rep; then
+    fail "apply must refuse the dirty repeatable script"
+fi
+expect "$out" 'ERROR:  migration "R__refresh.sql" is dirty'
+expect "$out" 'its statements up to line 3 were committed'
+[[ $(sql "$db" "SELECT count(*) FROM refresh_log") == 1 ]] ||
+    fail "the refused run did not run the script again"
+
 # ---- 3. notices from the worker reach the caller, with its search_path ----
 db=nontx_notice
 newdb "$db"
