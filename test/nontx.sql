@@ -9,7 +9,7 @@
 SET client_min_messages = warning;
 SELECT current_setting('migrate_test.fixtures') AS fx \gset
 
-SELECT plan(24);
+SELECT plan(27);
 
 -- 1. concurrent builds, a concurrent drop, REINDEX CONCURRENTLY, VACUUM
 CALL migrate.apply(:'fx' || '/nontx_cic', track => 'cic');
@@ -97,5 +97,31 @@ SELECT is((SELECT count(*)::int FROM migrate.history WHERE track = 'atomic'), 0,
 CALL migrate.apply(:'fx' || '/nontx_atomic', track => 'atomic');
 SELECT is((SELECT state FROM migrate.status(current_setting('migrate_test.fixtures') || '/nontx_atomic', 'atomic')),
           'applied', 'called with CALL outside a transaction, the same file applies');
+
+-- 8. the worker runs as the caller's role, even one that cannot log in
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'nontx_owner') THEN
+        CREATE ROLE nontx_owner NOLOGIN;
+    END IF;
+END
+$$;
+GRANT CREATE ON SCHEMA public TO nontx_owner;
+GRANT USAGE ON SCHEMA migrate TO nontx_owner;
+GRANT SELECT, INSERT ON migrate.history TO nontx_owner;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA migrate TO nontx_owner;
+GRANT EXECUTE ON ALL ROUTINES IN SCHEMA migrate TO nontx_owner;
+SET ROLE nontx_owner;
+SET TimeZone = 'Pacific/Auckland';
+CALL migrate.apply(:'fx' || '/nontx_role', track => 'role');
+RESET TimeZone;
+RESET ROLE;
+
+SELECT is((SELECT tableowner::text FROM pg_tables WHERE tablename = 'role_owned'), 'nontx_owner',
+          'objects the worker creates belong to the caller''s current role');
+SELECT is((SELECT who || ' / ' || session_who FROM role_owned), 'nontx_owner / ' || session_user,
+          'the worker has the caller''s current and session user');
+SELECT is((SELECT tz FROM role_owned), 'Pacific/Auckland',
+          'the worker has the caller''s TimeZone');
 
 SELECT * FROM finish();
