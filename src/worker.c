@@ -300,7 +300,7 @@ snippet(const char *text)
  * the executor can name the exact line.
  */
 static void
-relay_message(WorkerSession *ws, StringInfo msg, const char *sql)
+relay_message(StringInfo msg, const char *sql)
 {
 	ErrorData	edata;
 
@@ -353,7 +353,7 @@ receive_until_ready(WorkerSession *ws, const char *sql)
 		{
 			case 'E':
 			case 'N':
-				relay_message(ws, &msg, sql);
+				relay_message(&msg, sql);
 				break;
 			case 'Z':
 				ws->txstatus = pq_getmsgbyte(&msg);
@@ -540,7 +540,8 @@ refuse_client_copy(Node *stmt)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("COPY to or from the client is not supported in a migration"),
-				 errhint("COPY from or to a server file, or run the COPY in a migration of its own.")));
+				 errhint("COPY to or from a server file instead; COPY ... FROM STDIN with inline "
+						 "data works in a migration that runs in a transaction.")));
 }
 
 /*
