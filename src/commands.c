@@ -39,10 +39,12 @@
 #include "layout.h"
 #include "lock.h"
 #include "migrate.h"
+#include "nontx.h"
 #include "paths.h"
 #include "plan.h"
 #include "safety.h"
 #include "source.h"
+#include "worker.h"
 
 PG_FUNCTION_INFO_V1(migrate_apply);
 PG_FUNCTION_INFO_V1(migrate_status);
@@ -124,21 +126,31 @@ elapsed_ms(TimestampTz start)
  * so that a failure can be rolled back, recorded and committed before the
  * error is raised again; the success row commits with the migration.
  * Settings a script changes (SET) last until its end; the script runs
- * with migrate.lock_timeout and the run's statement_timeout.  Returns
- * false when the attempt failed on a lock and another one may follow
- * (after the back-off); true when the script is applied.
+ * with migrate.lock_timeout and the run's statement_timeout.
+ *
+ * A script that must run outside a transaction (nontx_why set, see
+ * nontx.c) runs in a background worker (worker.c), only in a nonatomic
+ * call, after a commit so that the caller holds nothing the worker's
+ * statements could wait for.  If it fails having changed something, its
+ * failure row is dirty.
+ *
+ * Returns false when the attempt failed on a lock and another one may
+ * follow (after the back-off); true when the script is applied.
  */
 static bool
-run_attempt(ApplyRun *ar, MigrationScript *s, int attempt, int attempts)
+run_attempt(ApplyRun *ar, MigrationScript *s, const char *nontx_why,
+			int attempt, int attempts)
 {
 	ScriptRun	run;
 	HistoryEntry he;
 	TimestampTz start = GetCurrentTimestamp();
 	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
+	ResourceOwner oldowner;
 	int			nestlevel;
 	volatile int backoff = 0;
 	double		ms;
+	bool		nontx = nontx_why != NULL;
+	List	   *invalid_before = NIL;
 
 	memset(&run, 0, sizeof(run));
 	run.script = s;
@@ -151,6 +163,22 @@ run_attempt(ApplyRun *ar, MigrationScript *s, int attempt, int attempts)
 	he.type = migration_kind_name(s->kind);
 	he.script = s->name;
 
+	if (nontx)
+	{
+		if (!ar->nonatomic)
+			ereport(ERROR,
+					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+					 errmsg("migration \"%s\" cannot run inside a transaction block", s->name),
+					 errdetail("It must run outside a transaction, statement by statement: %s.",
+							   nontx_why),
+					 errhint("Call migrate.apply with CALL outside a transaction block (not inside "
+							 "BEGIN ... COMMIT, a function or a multi-statement query string).")));
+		invalid_before = nontx_invalid_indexes();
+		commit_and_continue();
+	}
+	/* after any commit: the commit replaced the transaction's resource owner */
+	oldowner = CurrentResourceOwner;
+
 	nestlevel = NewGUCNestLevel();
 	safety_migration_settings(ar->statement_timeout);
 	if (ar->nonatomic)
@@ -158,9 +186,14 @@ run_attempt(ApplyRun *ar, MigrationScript *s, int attempt, int attempts)
 
 	PG_TRY();
 	{
+		/* the worker copies this session's settings, timeouts included */
+		if (nontx)
+			run.worker = worker_start(s->name, oldcxt);
 		safety_lock_watch_start();
 		execute_script(&run);
 		safety_lock_watch_stop();
+		if (nontx)
+			worker_finish(run.worker);
 		if (strcmp(run.checksum, s->checksum) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -182,24 +215,25 @@ run_attempt(ApplyRun *ar, MigrationScript *s, int attempt, int attempts)
 		safety_lock_watch_stop();
 		MemoryContextSwitchTo(ar->cxt);
 		edata = CopyErrorData();
+		FlushErrorState();
 		lock_failure = safety_is_lock_failure(edata);
 
 		if (!ar->nonatomic)
 		{
 			/* the caller's transaction fails whole */
-			if (!lock_failure)
-				PG_RE_THROW();
-			FlushErrorState();
-			safety_lock_error(edata, safety_lock_blockers(false), 1, false);
+			if (lock_failure)
+				safety_lock_error(edata, safety_lock_blockers(false), 1, false);
+			else
+				nontx_enum_hint(edata, false);
 			ReThrowError(edata);
 		}
 
-		FlushErrorState();
+		/* detaches the worker's shared memory, which tells it to stop */
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 		AtEOXact_GUC(false, nestlevel);
-		if (lock_failure)
+		if (lock_failure && !nontx)
 			blockers = safety_lock_blockers(true);
 
 		he.checksum = s->checksum;
@@ -208,10 +242,28 @@ run_attempt(ApplyRun *ar, MigrationScript *s, int attempt, int attempts)
 		he.error = blockers ? psprintf("%s. %s", edata->message, blockers) : edata->message;
 		he.sqlstate = pstrdup(unpack_sql_state(edata->sqlerrcode));
 		he.error_line = run.error_line;
+		if (nontx)
+		{
+			char	   *summary;
+
+			worker_stop(run.worker);
+			he.dirty = nontx_describe_failure(s->name, run.worker, invalid_before,
+											  edata->message, run.error_line, &summary);
+			if (he.dirty)
+			{
+				he.error = summary;
+				ereport(WARNING,
+						(errmsg("migration \"%s\" stopped part-way and is now dirty", s->name),
+						 errdetail("%s", summary),
+						 errhint("%s", NONTX_REPAIR_HINT)));
+			}
+		}
+		else
+			nontx_enum_hint(edata, true);
 		history_record(&he);
 		commit_and_continue();
 
-		if (!lock_failure)
+		if (!lock_failure || nontx)
 			ReThrowError(edata);
 		if (attempt >= attempts)
 		{
@@ -244,24 +296,33 @@ run_attempt(ApplyRun *ar, MigrationScript *s, int attempt, int attempts)
 	if (ar->nonatomic)
 		commit_and_continue();
 
-	ereport(NOTICE,
-			(errmsg("%s %s (%.3f ms)", s->kind == MIGRATION_UNDO ? "undid" : "applied",
-					s->name, ms)));
+	if (nontx)
+		ereport(NOTICE,
+				(errmsg("%s %s outside a transaction (%.3f ms)",
+						s->kind == MIGRATION_UNDO ? "undid" : "applied", s->name, ms),
+				 errdetail("It runs statement by statement: %s.", nontx_why)));
+	else
+		ereport(NOTICE,
+				(errmsg("%s %s (%.3f ms)", s->kind == MIGRATION_UNDO ? "undid" : "applied",
+						s->name, ms)));
 	return true;
 }
 
 /*
  * Run one script and record it.  A script that times out on a lock is
  * retried up to migrate.lock_retries times when the run can commit (in the
- * caller's transaction a failure is final).
+ * caller's transaction a failure is final).  A script that runs outside a
+ * transaction is never retried: a retry would start it again part-way.
  */
 void
 run_migration(ApplyRun *ar, MigrationScript *s)
 {
-	int			attempts = ar->nonatomic ? migrate_lock_retries + 1 : 1;
+	char	   *nontx_why = NULL;
+	bool		nontx = nontx_detect(s, &nontx_why);
+	int			attempts = ar->nonatomic && !nontx ? migrate_lock_retries + 1 : 1;
 	int			attempt = 1;
 
-	while (!run_attempt(ar, s, attempt, attempts))
+	while (!run_attempt(ar, s, nontx ? nontx_why : NULL, attempt, attempts))
 		attempt++;
 }
 

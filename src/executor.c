@@ -20,6 +20,11 @@
  * include a file from an allowed directory; any other meta-command is an
  * error.
  *
+ * A migration that runs outside a transaction (nontx.c) sends each
+ * statement to its background worker instead (worker.c), which runs it at
+ * top level in a transaction of its own; there BEGIN and COMMIT are real,
+ * as in psql.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -35,6 +40,7 @@
 #include "safety.h"
 #include "source.h"
 #include "splitter.h"
+#include "worker.h"
 
 /* how deep \i may nest */
 #define MAX_INCLUDE_DEPTH 16
@@ -51,6 +57,7 @@ typedef struct ExecFrame
 	int			error_line;		/* exact line of the last error */
 	int			executed;		/* statements run so far */
 	int			commit_line;	/* line of an absorbed COMMIT, or 0 */
+	WorkerSession *worker;		/* outside a transaction: run statements there */
 } ExecFrame;
 
 /* reads a script while keeping its text for the history, up to a limit */
@@ -286,6 +293,7 @@ run_include(ExecFrame *frame, Statement *st)
 	get_parent_directory((char *) inner.dir);
 	inner.base_dir = frame->base_dir;
 	inner.depth = frame->depth + 1;
+	inner.worker = frame->worker;
 
 	reader = source_open(file);
 	execute_file(&inner, reader_read, reader);
@@ -369,6 +377,12 @@ execute_file(ExecFrame *frame, SplitterRead read, void *arg)
 		{
 			if (st.kind == STMT_META)
 				run_include(frame, &st);
+			else if (frame->worker)
+			{
+				/* outside a transaction, BEGIN and COMMIT are real, as in psql */
+				worker_run(frame->worker, &st, frame->name);
+				frame->executed++;
+			}
 			else if (!absorb_transaction_control(frame, &st))
 			{
 				run_sql(&st);
@@ -409,6 +423,7 @@ execute_script(ScriptRun *run)
 	get_parent_directory(dir);
 	frame.dir = dir;
 	frame.base_dir = run->base_dir ? run->base_dir : dir;
+	frame.worker = run->worker;
 
 	tap.reader = source_open(s->file);
 	tap.keep = makeStringInfo();

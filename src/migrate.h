@@ -6,7 +6,9 @@
  * A migration travels: directory -> allowed? (paths.c) -> listed and read
  * (source.c) -> named and classified (layout.c) -> checksummed
  * (checksum.c) -> compared with the history into a plan (plan.c) ->
- * split (splitter.c) and executed (executor.c) -> recorded (history.c),
+ * split (splitter.c) and executed (executor.c; statements that cannot
+ * run in a transaction block at top level in a background worker,
+ * nontx.c and worker.c) -> recorded (history.c),
  * all under the runner lock (lock.c).  commands.c wires the steps into
  * the SQL-callable entry points apply and status, and owns the run
  * machinery (commands.h) that lifecycle.c shares for undo, validate,

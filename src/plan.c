@@ -29,7 +29,9 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "utils/timestamp.h"
 
+#include "nontx.h"
 #include "plan.h"
 
 const char *
@@ -280,10 +282,12 @@ plan_repeatables(MigrationPlan *plan, ScriptSet *set, List *history)
 		if (e->applied && e->applied->checksum &&
 			strcmp(e->applied->checksum, s->checksum) == 0 && e->failed == NULL)
 			e->state = STATE_APPLIED;
+		else if (e->failed && e->failed->dirty)
+			e->state = STATE_DIRTY;
 		else
 			e->state = e->failed ? STATE_FAILED : STATE_PENDING;
 		plan->entries = lappend(plan->entries, e);
-		if (e->state != STATE_APPLIED)
+		if (e->state != STATE_APPLIED && e->state != STATE_DIRTY)
 			plan->pending = lappend(plan->pending, e);
 	}
 }
@@ -439,7 +443,7 @@ plan_problems(MigrationPlan *plan, bool out_of_order, bool all)
 			case STATE_DIRTY:
 				problems = lappend(problems,
 								   problem(PROBLEM_DIRTY, e, pstrdup(name),
-										   psprintf("Migration \"%s\" is dirty: it ran outside a transaction and failed part-way%s",
+										   psprintf("Migration \"%s\" ran outside a transaction and stopped part-way%s",
 													e->failed->script ? e->failed->script : name,
 													failure_text(e->failed))));
 				break;
@@ -522,8 +526,7 @@ problem_hint(PlanProblemKind kind)
 		case PROBLEM_DUPLICATE:
 			return "Give each migration its own version.";
 		case PROBLEM_DIRTY:
-			return "Finish or revert the dirty migration's changes by hand, then run "
-				"SELECT migrate.repair(...).";
+			return NONTX_REPAIR_HINT;
 		case PROBLEM_CHANGED:
 			return "Restore the file as it was applied, or accept the change with "
 				"SELECT migrate.repair(...).";
@@ -620,7 +623,7 @@ plan_raise(List *problems)
 			msg = pstrdup("duplicate migration versions");
 			break;
 		case PROBLEM_DIRTY:
-			msg = psprintf("migration %s is dirty", first->subject);
+			msg = psprintf("migration \"%s\" is dirty", first->subject);
 			break;
 		case PROBLEM_CHANGED:
 			msg = n == 1 ? psprintf("migration file \"%s\" has changed since it was applied", first->subject) :

@@ -53,7 +53,7 @@ SELECT is((SELECT line FROM lines WHERE n = 4),
 SELECT is((SELECT line FROM lines WHERE n = 5),
     'Migration "V4__fails.sql" failed at line 3: division by zero.', 'failed, with its line and error');
 SELECT is((SELECT line FROM lines WHERE n = 6),
-    'Migration "V5__dirty.sql" is dirty: it ran outside a transaction and failed part-way at line 1: canceling statement due to user request.',
+    'Migration "V5__dirty.sql" ran outside a transaction and stopped part-way at line 1: canceling statement due to user request.',
     'dirty');
 SELECT is((SELECT line FROM lines WHERE n = 7),
     'Migration "V2.5__late.sql" is out of order: version 2.5 is pending, but version 3 is already applied.',
