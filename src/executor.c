@@ -18,7 +18,8 @@
  * skipped, since the migration already runs in a transaction; any other
  * transaction control is an error naming its line.  psql's \i and \ir
  * include a file from an allowed directory; any other meta-command is an
- * error.
+ * error.  COPY ... FROM STDIN loads the data that follows it (copy.c); an
+ * error in a data row names the line of that row.
  *
  *-------------------------------------------------------------------------
  */
@@ -31,6 +32,7 @@
 #include "utils/memutils.h"
 
 #include "compat.h"
+#include "copy.h"
 #include "executor.h"
 #include "source.h"
 #include "splitter.h"
@@ -50,6 +52,7 @@ typedef struct ExecFrame
 	int			error_line;		/* exact line of the last error */
 	int			executed;		/* statements run so far */
 	int			commit_line;	/* line of an absorbed COMMIT, or 0 */
+	int			copy_error_line;	/* line of a COPY data row that failed */
 } ExecFrame;
 
 /* reads a script while keeping its text for the history, up to a limit */
@@ -99,7 +102,12 @@ exec_error_callback(void *arg)
 	ExecFrame  *frame = (ExecFrame *) arg;
 
 	if (frame->st)
-		errcontext("%s", context_line(frame, frame->st->line));
+	{
+		/* in a COPY's data, the line of the row being loaded */
+		int			line = frame->st->copy_from_stdin ? copy_current_line() : 0;
+
+		errcontext("%s", context_line(frame, line > 0 ? line : frame->st->line));
+	}
 }
 
 /* line of the character at 1-based position pos of a statement */
@@ -138,6 +146,8 @@ rethrow_with_line(ExecFrame *frame, Statement *st, MemoryContext cxt)
 	if (edata->internalquery && edata->internalpos > 0 &&
 		strcmp(edata->internalquery, st->text) == 0)
 		line = line_of_position(st, edata->internalpos);
+	else if (frame->copy_error_line > 0)
+		line = frame->copy_error_line;	/* already in the context */
 
 	if (line != st->line && edata->context)
 	{
@@ -292,16 +302,24 @@ run_include(ExecFrame *frame, Statement *st)
 	frame->executed += inner.executed;
 }
 
+/* COPY ... FROM STDIN: load the data that follows it in the script */
+static void
+run_copy(ExecFrame *frame, Statement *st, Splitter *sp)
+{
+	if (st->copy_line_rest)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("text after COPY ... FROM STDIN on the same line is not supported"),
+				 errdetail("The data of COPY ... FROM STDIN starts on the line after the statement."),
+				 errhint("Put the rest of that line after the \\. line that ends the data.")));
+	(void) copy_from_script(st->text, sp, &frame->copy_error_line);
+}
+
 /* run one SQL statement through SPI */
 static void
 run_sql(Statement *st)
 {
 	int			ret;
-
-	if (st->copy_from_stdin)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("COPY FROM STDIN with inline data is not supported yet")));
 
 	ret = SPI_execute(st->text, false, 0);
 	if (ret < 0)
@@ -359,7 +377,11 @@ execute_file(ExecFrame *frame, SplitterRead read, void *arg)
 				run_include(frame, &st);
 			else if (!absorb_transaction_control(frame, &st))
 			{
-				run_sql(&st);
+				frame->copy_error_line = 0;
+				if (st.copy_from_stdin)
+					run_copy(frame, &st, sp);
+				else
+					run_sql(&st);
 				frame->executed++;
 			}
 		}
