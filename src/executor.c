@@ -17,8 +17,9 @@
  * TRANSACTION as its first statement and COMMIT or END as its last are
  * skipped, since the migration already runs in a transaction; any other
  * transaction control is an error naming its line.  psql's \i and \ir
- * include a file from an allowed directory; any other meta-command is an
- * error.  COPY ... FROM STDIN loads the data that follows it (copy.c); an
+ * include a file from an allowed directory; \restrict and \unrestrict
+ * (which pg_dump writes around a plain dump) forbid meta-commands between
+ * them, as in psql; any other meta-command is an error.  COPY ... FROM STDIN loads the data that follows it (copy.c); an
  * error in a data row names the line of that row.
  *
  *-------------------------------------------------------------------------
@@ -53,6 +54,8 @@ typedef struct ExecFrame
 	int			executed;		/* statements run so far */
 	int			commit_line;	/* line of an absorbed COMMIT, or 0 */
 	int			copy_error_line;	/* line of a COPY data row that failed */
+	char	  **restrict_key;	/* \restrict in effect (shared with includes) */
+	MemoryContext cxt;			/* lives as long as the migration */
 } ExecFrame;
 
 /* reads a script while keeping its text for the history, up to a limit */
@@ -234,9 +237,57 @@ absorb_transaction_control(ExecFrame *frame, Statement *st)
 	return false;				/* keep compiler quiet */
 }
 
-/* \i or \ir: run another allowed file in place */
+/*
+ * \restrict KEY / \unrestrict KEY: pg_dump brackets a plain dump with them
+ * so that psql runs no meta-command in between; do the same.
+ */
 static void
-run_include(ExecFrame *frame, Statement *st)
+run_restrict(ExecFrame *frame, const char *cmd, const char *key)
+{
+	char	  **current = frame->restrict_key;
+
+	if (*key == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("\\%s requires a key", cmd)));
+	if (strcmp(cmd, "restrict") == 0)
+		*current = MemoryContextStrdup(frame->cxt, key);
+	else if (*current == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("\\unrestrict without \\restrict")));
+	else if (strcmp(*current, key) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("\\unrestrict key does not match the \\restrict key")));
+	else
+		*current = NULL;
+}
+
+/* the argument of a meta-command: blanks, a final ';' and single quotes off */
+static char *
+meta_argument(char *arg)
+{
+	size_t		n;
+
+	arg += strspn(arg, " \t");
+	n = strlen(arg);
+	while (n > 0 && (arg[n - 1] == ' ' || arg[n - 1] == '\t' || arg[n - 1] == ';'))
+		arg[--n] = '\0';
+	if (n >= 2 && arg[0] == '\'' && arg[n - 1] == '\'')
+	{
+		arg[n - 1] = '\0';
+		arg++;
+	}
+	return arg;
+}
+
+/*
+ * A psql meta-command: \i or \ir runs another allowed file in place,
+ * \restrict and \unrestrict are honoured, anything else is refused.
+ */
+static void
+run_meta(ExecFrame *frame, Statement *st)
 {
 	char	   *cmd = pstrdup(st->text + 1);
 	char	   *arg;
@@ -251,6 +302,19 @@ run_include(ExecFrame *frame, Statement *st)
 	arg = cmd + n;
 	if (*arg)
 		*arg++ = '\0';
+	arg = meta_argument(arg);
+
+	if (*frame->restrict_key != NULL && strcmp(cmd, "unrestrict") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("psql meta-command \"\\%s\" is not allowed after \\restrict", cmd),
+				 errdetail("The file turned meta-commands off with \\restrict and did not turn them on again with \\unrestrict."),
+				 errhint("Remove the meta-command, or move it after the \\unrestrict line.")));
+	if (strcmp(cmd, "restrict") == 0 || strcmp(cmd, "unrestrict") == 0)
+	{
+		run_restrict(frame, cmd, arg);
+		return;
+	}
 	if (strcmp(cmd, "i") == 0 || strcmp(cmd, "include") == 0)
 		relative = false;
 	else if (strcmp(cmd, "ir") == 0 || strcmp(cmd, "include_relative") == 0)
@@ -259,18 +323,9 @@ run_include(ExecFrame *frame, Statement *st)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
 				 errmsg("psql meta-command \"\\%s\" is not supported in a migration", cmd),
-				 errhint("Only \\i and \\ir are; write the rest as SQL.")));
+				 errdetail("A migration runs inside the server, where only \\i, \\ir, \\restrict and \\unrestrict have a meaning."),
+				 errhint("Write it as SQL, or run that step with psql.")));
 
-	/* the file name, possibly in single quotes */
-	arg += strspn(arg, " \t");
-	n = strlen(arg);
-	while (n > 0 && (arg[n - 1] == ' ' || arg[n - 1] == '\t' || arg[n - 1] == ';'))
-		arg[--n] = '\0';
-	if (n >= 2 && arg[0] == '\'' && arg[n - 1] == '\'')
-	{
-		arg[n - 1] = '\0';
-		arg++;
-	}
 	if (*arg == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
@@ -295,6 +350,8 @@ run_include(ExecFrame *frame, Statement *st)
 	get_parent_directory((char *) inner.dir);
 	inner.base_dir = frame->base_dir;
 	inner.depth = frame->depth + 1;
+	inner.restrict_key = frame->restrict_key;
+	inner.cxt = frame->cxt;
 
 	reader = source_open(file);
 	execute_file(&inner, reader_read, reader);
@@ -374,7 +431,7 @@ execute_file(ExecFrame *frame, SplitterRead read, void *arg)
 		PG_TRY();
 		{
 			if (st.kind == STMT_META)
-				run_include(frame, &st);
+				run_meta(frame, &st);
 			else if (!absorb_transaction_control(frame, &st))
 			{
 				frame->copy_error_line = 0;
@@ -411,8 +468,11 @@ execute_script(ScriptRun *run)
 	ExecFrame	frame;
 	ReadTap		tap;
 	char	   *dir;
+	char	   *restrict_key = NULL;
 
 	memset(&frame, 0, sizeof(frame));
+	frame.restrict_key = &restrict_key;
+	frame.cxt = CurrentMemoryContext;
 	frame.what = "migration";
 	frame.name = s->name;
 	dir = pstrdup(s->path);

@@ -55,6 +55,7 @@ struct Splitter
 {
 	SplitterRead read;
 	void	   *arg;
+	MemoryContext cxt;			/* where the splitter's own memory lives */
 
 	char	   *buf;
 	size_t		cap;
@@ -119,6 +120,7 @@ splitter_create(SplitterRead read, void *arg)
 
 	sp->read = read;
 	sp->arg = arg;
+	sp->cxt = CurrentMemoryContext;
 	sp->cap = 2 * SOURCE_CHUNK + 1;
 	sp->buf = palloc(sp->cap);
 	sp->line = 1;
@@ -658,7 +660,10 @@ splitter_next(Splitter *sp, Statement *st)
 					if (sp->tag)
 						pfree(sp->tag);
 					sp->taglen = k - 1;
-					sp->tag = pnstrdup(p + 1, sp->taglen);
+					/* not in the caller's context: that may be reset per statement */
+					sp->tag = MemoryContextAlloc(sp->cxt, sp->taglen + 1);
+					memcpy(sp->tag, p + 1, sp->taglen);
+					sp->tag[sp->taglen] = '\0';
 					sp->lx = LX_DOLLAR;
 					sp->pos += k + 1;
 					continue;

@@ -24,6 +24,7 @@
 #include "nodes/parsenodes.h"
 #include "parser/scanner.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
 #include "compat.h"
@@ -199,7 +200,12 @@ migrate_split_check(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	Statement	st;
 	int			i = 0;
+	MemoryContext outer = CurrentMemoryContext;
+	MemoryContext stmtcxt = AllocSetContextCreate(CurrentMemoryContext,
+												  "split check statement",
+												  ALLOCSET_SMALL_SIZES);
 
+	/* statements are taken in a context reset each time, as the executor does */
 	foreach(lc, parsed)
 	{
 		RawStmt    *raw = lfirst_node(RawStmt, lc);
@@ -208,12 +214,15 @@ migrate_split_check(PG_FUNCTION_ARGS)
 		TokenSpan	got;
 
 		i++;
+		MemoryContextReset(stmtcxt);
+		MemoryContextSwitchTo(stmtcxt);
 		if (!splitter_next(sp, &st))
 			PG_RETURN_TEXT_P(cstring_to_text(psprintf("statement %d: the splitter found no more statements, the server has \"%s\"",
 													  i, excerpt(sql, want.first))));
 		if (st.kind != STMT_SQL)
 			PG_RETURN_TEXT_P(cstring_to_text(psprintf("statement %d: the splitter found a meta-command at line %d",
 													  i, st.line)));
+		MemoryContextSwitchTo(outer);
 		got = span_of(offs, kinds, ntokens, (int) st.offset, (int) st.offset + st.len);
 		if (got.first != want.first || got.last != want.last || got.count != want.count)
 			PG_RETURN_TEXT_P(cstring_to_text(psprintf("statement %d: the splitter has %d tokens from \"%s\" to \"%s\", the server %d tokens from \"%s\" to \"%s\"",
@@ -225,11 +234,13 @@ migrate_split_check(PG_FUNCTION_ARGS)
 		if (st.line != line_at(sql, want.first))
 			PG_RETURN_TEXT_P(cstring_to_text(psprintf("statement %d: the splitter says line %d, it starts on line %d",
 													  i, st.line, line_at(sql, want.first))));
-		pfree(st.text);
 	}
+	MemoryContextSwitchTo(stmtcxt);
 	if (splitter_next(sp, &st))
 		PG_RETURN_TEXT_P(cstring_to_text(psprintf("statement %d: the splitter found one more, \"%s\", at line %d",
 												  i + 1, excerpt(st.text, 0), st.line)));
+	MemoryContextSwitchTo(outer);
 	splitter_free(sp);
+	MemoryContextDelete(stmtcxt);
 	PG_RETURN_NULL();
 }
