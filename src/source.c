@@ -328,8 +328,10 @@ source_read(ScriptReader *r, char *out)
 void
 source_close(ScriptReader *r, char *checksum)
 {
-	if (checksum)
-		digest_final(&r->digest, checksum);
+	char		unused[MIGRATE_CHECKSUM_LEN];
+
+	/* finish the digest even when nobody wants it: that frees its context */
+	digest_final(&r->digest, checksum ? checksum : unused);
 	if (CloseTransientFile(r->fd) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
