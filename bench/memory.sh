@@ -6,6 +6,7 @@
 #   bash bench/memory.sh --gb            # the same
 #   bash bench/memory.sh --kind copy     # COPY ... FROM stdin data instead
 #   bash bench/memory.sh --rows 1000     # rows per INSERT (default 1000)
+#   bash bench/memory.sh --only migrate  # skip the psql -f run (for 1 GB)
 #
 # Generates one migration file (awk), starts a throwaway cluster through
 # test/lib.sh (PG_CONFIG is respected; run as root, like test/run), then
@@ -24,13 +25,15 @@ export MIG_ROOT=$ROOT
 SIZE_MB=100
 KIND=insert
 ROWS=1000
+ONLY=
 while (($#)); do
     case $1 in
         --size) SIZE_MB=$2; shift 2 ;;
         --gb) SIZE_MB=1024; shift ;;
         --kind) KIND=$2; shift 2 ;;
         --rows) ROWS=$2; shift 2 ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        --only) ONLY=$2; shift 2 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) mig_die "unknown option $1 (see --help)" ;;
     esac
 done
@@ -72,7 +75,6 @@ gen_file() {
             }
         }
         if (kind == "copy") print "\\."
-        print "CREATE INDEX bulk_name_idx ON bulk (name);"
     }' >"$1"
 }
 
@@ -127,22 +129,26 @@ gen_file "$file"
 mig_own "$dir"
 bytes=$(stat -c %s "$file")
 
-echo "loading with psql -f" >&2
-read -r psql_ms psql_kb psql_rows < <(run psql)
+psql_ms='' psql_kb=''
+if [[ $ONLY != migrate ]]; then
+    echo "loading with psql -f" >&2
+    read -r psql_ms psql_kb psql_rows < <(run psql)
+fi
 echo "loading with migrate.apply" >&2
 read -r mig_ms mig_kb mig_rows < <(run migrate)
 rm -f "$file"
 
-[[ $psql_rows == "$mig_rows" ]] || mig_die "row counts differ: psql $psql_rows, migrate $mig_rows"
-
-ratio=$(awk -v a="$mig_ms" -v b="$psql_ms" 'BEGIN { printf "%.2f", a / b }')
+if [[ -n $psql_ms && $psql_rows != "$mig_rows" ]]; then
+    mig_die "row counts differ: psql $psql_rows, migrate $mig_rows"
+fi
+ratio=$(awk -v a="$mig_ms" -v b="${psql_ms:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
 printf '\n%s MB of %s (%s bytes, %s rows%s), PostgreSQL %s\n\n' "$SIZE_MB" \
     "$([[ $KIND == insert ]] && echo "multi-row INSERTs" || echo "COPY ... FROM stdin data")" \
     "$bytes" "$mig_rows" "$([[ $KIND == insert ]] && echo ", $ROWS rows per INSERT")" \
     "$("$MIG_PGBIN/postgres" --version | awk '{ print $3 }')"
 echo "| loader | time (s) | time vs psql | peak backend RssAnon (MB) |"
 echo "|---|---:|---:|---:|"
-printf '| psql -f | %.1f | 1.00 | %.1f |\n' "$(awk -v m="$psql_ms" 'BEGIN { print m / 1000 }')" \
+[[ -z $psql_ms ]] || printf '| psql -f | %.1f | 1.00 | %.1f |\n' "$(awk -v m="$psql_ms" 'BEGIN { print m / 1000 }')" \
     "$(awk -v k="$psql_kb" 'BEGIN { print k / 1024 }')"
 printf '| migrate.apply | %.1f | %s | %.1f |\n' "$(awk -v m="$mig_ms" 'BEGIN { print m / 1000 }')" \
     "$ratio" "$(awk -v k="$mig_kb" 'BEGIN { print k / 1024 }')"

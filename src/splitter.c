@@ -14,7 +14,8 @@
  * starts no quote.  Inside CREATE [OR REPLACE] FUNCTION|PROCEDURE, BEGIN
  * (and CASE within it) ... END pairs are counted so that an SQL-standard
  * BEGIN ATOMIC body is one statement, as psql does.  A backslash outside
- * quotes starts a psql meta-command, which runs to the end of its line.
+ * quotes starts a psql meta-command, which runs to the end of its line;
+ * a statement still in progress there is handed out first (psql sends it).
  * After COPY ... FROM STDIN; the lines up to "\." are the statement's data
  * (splitter_copy_data), streamed in pieces that need not end at a line
  * end, so a data line of any length passes in bounded memory.

@@ -3,7 +3,7 @@
 -- without its \. end marker ends at the end of the file.
 SET client_min_messages = warning;
 SELECT current_setting('migrate_test.fixtures') AS fx \gset
-SELECT plan(10);
+SELECT plan(11);
 
 CREATE FUNCTION pg_temp.apply_error(dir text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -26,6 +26,10 @@ SELECT hasnt_table('bad_row', 'the failed migration left nothing');
 CALL migrate.apply(:'fx' || '/copy_no_marker');
 SELECT results_eq('SELECT a, b FROM nm ORDER BY a', $$VALUES (1, 'x'), (2, '\.')$$,
                   'data without a \. line ends at the end of the file, last line without a newline included');
+
+CALL migrate.apply(:'fx' || '/copy_crlf', track => 'crlf');
+SELECT results_eq('SELECT a, b FROM crlf ORDER BY a', $$VALUES (1, 'x'), (2, NULL), (3, 'z')$$,
+                  'CRLF lines: the data ends at its \. line and the values carry no CR');
 
 SELECT matches(pg_temp.apply_error(:'fx' || '/copy_line_rest'),
                '^0A000: text after COPY \.\.\. FROM STDIN on the same line is not supported.*line 2',
