@@ -52,26 +52,27 @@ dir=$MIG_WORK/allowed2/bench
 mkdir -p "$dir"
 file=$dir/V1__bulk_load.sql
 
-# gen_file PATH: the migration, SIZE_MB megabytes of data after a CREATE TABLE
+# gen_file PATH: the migration, SIZE_MB megabytes of data after a CREATE
+# TABLE; rows are printed as they are made (linear time even for 1 GB)
 gen_file() {
     awk -v limit=$((SIZE_MB * 1024 * 1024)) -v rows="$ROWS" -v kind="$KIND" '
     BEGIN {
         print "CREATE TABLE bulk (id bigint PRIMARY KEY, name text, note text, amount numeric(12,2));"
-        size = 100; id = 0
+        size = 100; id = 0; q = "\047"
         if (kind == "copy") print "COPY bulk (id, name, note, amount) FROM stdin;"
         while (size < limit) {
             if (kind == "copy") {
                 id++
-                line = id "\tname " id "\tnote with\\ttab; and '\''quote'\'' " (id * 7919) % 100003 "\t" (id % 100000) / 100
+                line = id "\tname " id "\tnote with\\ttab; and " q "quote" q " " (id * 7919) % 100003 "\t" (id % 100000) / 100
                 print line; size += length(line) + 1
-            } else {
-                stmt = "INSERT INTO bulk (id, name, note, amount) VALUES"
-                for (r = 1; r <= rows; r++) {
-                    id++
-                    stmt = stmt (r > 1 ? ",\n" : "\n") "(" id ", '\''name " id "'\'', '\''note; with '\'''\''quote'\'''\'' " (id * 7919) % 100003 "'\'', " (id % 100000) / 100 ")"
-                }
-                stmt = stmt ";"
-                print stmt; size += length(stmt) + 1
+                continue
+            }
+            print "INSERT INTO bulk (id, name, note, amount) VALUES"
+            size += 49
+            for (r = 1; r <= rows; r++) {
+                id++
+                line = "(" id ", " q "name " id q ", " q "note; with " q q "quote" q q " " (id * 7919) % 100003 q ", " (id % 100000) / 100 ")" (r < rows ? "," : ";")
+                print line; size += length(line) + 1
             }
         }
         if (kind == "copy") print "\\."

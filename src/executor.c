@@ -19,8 +19,9 @@
  * transaction control is an error naming its line.  psql's \i and \ir
  * include a file from an allowed directory; \restrict and \unrestrict
  * (which pg_dump writes around a plain dump) forbid meta-commands between
- * them, as in psql; any other meta-command is an error.  COPY ... FROM STDIN loads the data that follows it (copy.c); an
- * error in a data row names the line of that row.
+ * them, as in psql; any other meta-command is an error.  COPY ... FROM
+ * STDIN loads the data that follows it (copy.c); an error in a data row
+ * names the line of that row.
  *
  *-------------------------------------------------------------------------
  */
@@ -249,17 +250,23 @@ run_restrict(ExecFrame *frame, const char *cmd, const char *key)
 	if (*key == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
-				 errmsg("\\%s requires a key", cmd)));
+				 errmsg("\\%s requires a key", cmd),
+				 errdetail("pg_dump writes \\restrict KEY and \\unrestrict KEY with the same key."),
+				 errhint("Give the key, or remove the line.")));
 	if (strcmp(cmd, "restrict") == 0)
 		*current = MemoryContextStrdup(frame->cxt, key);
 	else if (*current == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
-				 errmsg("\\unrestrict without \\restrict")));
+				 errmsg("\\unrestrict without \\restrict"),
+				 errdetail("Meta-commands were not turned off by a \\restrict line before."),
+				 errhint("Remove the \\unrestrict line.")));
 	else if (strcmp(*current, key) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
-				 errmsg("\\unrestrict key does not match the \\restrict key")));
+				 errmsg("\\unrestrict key does not match the \\restrict key"),
+				 errdetail("Meta-commands stay off until \\unrestrict gives the key of \\restrict."),
+				 errhint("Use the key of the \\restrict line.")));
 	else
 		*current = NULL;
 }
