@@ -162,6 +162,23 @@ AS 'MODULE_PATHNAME', 'migrate_unstage';
 
 COMMENT ON FUNCTION migrate.unstage(text, text)
     IS 'remove a file, or every file, of a staged bundle';
+-- Splitting (src/statements.c): the statements a script would run.
+CREATE FUNCTION migrate.statements(sql text, OUT line integer, OUT statement text)
+RETURNS SETOF record
+LANGUAGE c STABLE STRICT
+AS 'MODULE_PATHNAME', 'migrate_statements';
+
+COMMENT ON FUNCTION migrate.statements(text)
+    IS 'the statements (and psql meta-commands) a migration script would run, with the line each starts on';
+
+-- Internal, for the tests: compares the splitter with the server's parser.
+CREATE FUNCTION migrate._split_check(sql text, chunk integer DEFAULT 65536)
+RETURNS text
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'migrate_split_check';
+
+COMMENT ON FUNCTION migrate._split_check(text, integer)
+    IS 'internal (tests): NULL if the splitter splits sql as the server parser does, else the first difference';
 
 -- Nothing is granted to PUBLIC: a DBA grants EXECUTE and rights on the
 -- history to the roles that may run migrations (see README).

@@ -119,4 +119,36 @@
 #define MIGRATE_HAS_SUBSCRIPTION_ADD_DROP 1
 #endif
 
+/*
+ * COPY FROM with a data source callback (copy.c).  PG 14 split COPY FROM
+ * into copyfrom.c: BeginCopyFrom gained the WHERE clause argument, the
+ * state became CopyFromState, and its struct moved to an installed header
+ * (copyfrom_internal.h), which is where the line being read is kept.
+ * PG 16 moved the permissions of a range-table entry to RTEPermissionInfo
+ * and replaced ExecCheckRTPerms with ExecCheckPermissions.
+ */
+#include "commands/copy.h"
+#include "executor/executor.h"
+#include "parser/parse_node.h"
+#if PG_VERSION_NUM >= 140000
+#include "commands/copyfrom_internal.h"
+#define MIGRATE_COPY_STATE_VISIBLE 1
+#define migrate_begin_copy_from(pstate, rel, where, cb, attlist, options) \
+	BeginCopyFrom(pstate, rel, where, NULL, false, cb, attlist, options)
+#else
+typedef CopyState CopyFromState;
+#define migrate_begin_copy_from(pstate, rel, where, cb, attlist, options) \
+	BeginCopyFrom(pstate, rel, NULL, false, cb, attlist, options)
+#endif
+#if PG_VERSION_NUM >= 160000
+typedef RTEPermissionInfo MigratePermInfo;
+#define migrate_nsitem_perminfo(nsitem) ((nsitem)->p_perminfo)
+#define migrate_check_permissions(pstate) \
+	ExecCheckPermissions((pstate)->p_rtable, (pstate)->p_rteperminfos, true)
+#else
+typedef RangeTblEntry MigratePermInfo;
+#define migrate_nsitem_perminfo(nsitem) ((nsitem)->p_rte)
+#define migrate_check_permissions(pstate) ExecCheckRTPerms((pstate)->p_rtable, true)
+#endif
+
 #endif							/* MIGRATE_COMPAT_H */

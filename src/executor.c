@@ -17,8 +17,11 @@
  * TRANSACTION as its first statement and COMMIT or END as its last are
  * skipped, since the migration already runs in a transaction; any other
  * transaction control is an error naming its line.  psql's \i and \ir
- * include a file from an allowed directory; any other meta-command is an
- * error.
+ * include a file from an allowed directory; \restrict and \unrestrict
+ * (which pg_dump writes around a plain dump) forbid meta-commands between
+ * them, as in psql; any other meta-command is an error.  COPY ... FROM
+ * STDIN loads the data that follows it (copy.c); an error in a data row
+ * names the line of that row.
  *
  * A migration that runs outside a transaction (nontx.c) sends each
  * statement to its background worker instead (worker.c), which runs it at
@@ -36,6 +39,7 @@
 #include "utils/memutils.h"
 
 #include "compat.h"
+#include "copy.h"
 #include "executor.h"
 #include "safety.h"
 #include "source.h"
@@ -58,6 +62,9 @@ typedef struct ExecFrame
 	int			executed;		/* statements run so far */
 	int			commit_line;	/* line of an absorbed COMMIT, or 0 */
 	WorkerSession *worker;		/* outside a transaction: run statements there */
+	int			copy_error_line;	/* line of a COPY data row that failed */
+	char	  **restrict_key;	/* \restrict in effect (shared with includes) */
+	MemoryContext cxt;			/* lives as long as the migration */
 } ExecFrame;
 
 /* reads a script while keeping its text for the history, up to a limit */
@@ -107,7 +114,12 @@ exec_error_callback(void *arg)
 	ExecFrame  *frame = (ExecFrame *) arg;
 
 	if (frame->st)
-		errcontext("%s", context_line(frame, frame->st->line));
+	{
+		/* in a COPY's data, the line of the row being loaded */
+		int			line = frame->st->copy_from_stdin ? copy_current_line() : 0;
+
+		errcontext("%s", context_line(frame, line > 0 ? line : frame->st->line));
+	}
 }
 
 /* line of the character at 1-based position pos of a statement */
@@ -146,6 +158,8 @@ rethrow_with_line(ExecFrame *frame, Statement *st, MemoryContext cxt)
 	if (edata->internalquery && edata->internalpos > 0 &&
 		strcmp(edata->internalquery, st->text) == 0)
 		line = line_of_position(st, edata->internalpos);
+	else if (frame->copy_error_line > 0)
+		line = frame->copy_error_line;	/* already in the context */
 
 	if (line != st->line && edata->context)
 	{
@@ -232,9 +246,63 @@ absorb_transaction_control(ExecFrame *frame, Statement *st)
 	return false;				/* keep compiler quiet */
 }
 
-/* \i or \ir: run another allowed file in place */
+/*
+ * \restrict KEY / \unrestrict KEY: pg_dump brackets a plain dump with them
+ * so that psql runs no meta-command in between; do the same.
+ */
 static void
-run_include(ExecFrame *frame, Statement *st)
+run_restrict(ExecFrame *frame, const char *cmd, const char *key)
+{
+	char	  **current = frame->restrict_key;
+
+	if (*key == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("\\%s requires a key", cmd),
+				 errdetail("pg_dump writes \\restrict KEY and \\unrestrict KEY with the same key."),
+				 errhint("Give the key, or remove the line.")));
+	if (strcmp(cmd, "restrict") == 0)
+		*current = MemoryContextStrdup(frame->cxt, key);
+	else if (*current == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("\\unrestrict without \\restrict"),
+				 errdetail("Meta-commands were not turned off by a \\restrict line before."),
+				 errhint("Remove the \\unrestrict line.")));
+	else if (strcmp(*current, key) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("\\unrestrict key does not match the \\restrict key"),
+				 errdetail("Meta-commands stay off until \\unrestrict gives the key of \\restrict."),
+				 errhint("Use the key of the \\restrict line.")));
+	else
+		*current = NULL;
+}
+
+/* the argument of a meta-command: blanks, a final ';' and single quotes off */
+static char *
+meta_argument(char *arg)
+{
+	size_t		n;
+
+	arg += strspn(arg, " \t");
+	n = strlen(arg);
+	while (n > 0 && (arg[n - 1] == ' ' || arg[n - 1] == '\t' || arg[n - 1] == ';'))
+		arg[--n] = '\0';
+	if (n >= 2 && arg[0] == '\'' && arg[n - 1] == '\'')
+	{
+		arg[n - 1] = '\0';
+		arg++;
+	}
+	return arg;
+}
+
+/*
+ * A psql meta-command: \i or \ir runs another allowed file in place,
+ * \restrict and \unrestrict are honoured, anything else is refused.
+ */
+static void
+run_meta(ExecFrame *frame, Statement *st)
 {
 	char	   *cmd = pstrdup(st->text + 1);
 	char	   *arg;
@@ -249,6 +317,19 @@ run_include(ExecFrame *frame, Statement *st)
 	arg = cmd + n;
 	if (*arg)
 		*arg++ = '\0';
+	arg = meta_argument(arg);
+
+	if (*frame->restrict_key != NULL && strcmp(cmd, "unrestrict") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("psql meta-command \"\\%s\" is not allowed after \\restrict", cmd),
+				 errdetail("The file turned meta-commands off with \\restrict and did not turn them on again with \\unrestrict."),
+				 errhint("Remove the meta-command, or move it after the \\unrestrict line.")));
+	if (strcmp(cmd, "restrict") == 0 || strcmp(cmd, "unrestrict") == 0)
+	{
+		run_restrict(frame, cmd, arg);
+		return;
+	}
 	if (strcmp(cmd, "i") == 0 || strcmp(cmd, "include") == 0)
 		relative = false;
 	else if (strcmp(cmd, "ir") == 0 || strcmp(cmd, "include_relative") == 0)
@@ -257,18 +338,9 @@ run_include(ExecFrame *frame, Statement *st)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
 				 errmsg("psql meta-command \"\\%s\" is not supported in a migration", cmd),
-				 errhint("Only \\i and \\ir are; write the rest as SQL.")));
+				 errdetail("A migration runs inside the server, where only \\i, \\ir, \\restrict and \\unrestrict have a meaning."),
+				 errhint("Write it as SQL, or run that step with psql.")));
 
-	/* the file name, possibly in single quotes */
-	arg += strspn(arg, " \t");
-	n = strlen(arg);
-	while (n > 0 && (arg[n - 1] == ' ' || arg[n - 1] == '\t' || arg[n - 1] == ';'))
-		arg[--n] = '\0';
-	if (n >= 2 && arg[0] == '\'' && arg[n - 1] == '\'')
-	{
-		arg[n - 1] = '\0';
-		arg++;
-	}
 	if (*arg == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
@@ -294,6 +366,8 @@ run_include(ExecFrame *frame, Statement *st)
 	inner.base_dir = frame->base_dir;
 	inner.depth = frame->depth + 1;
 	inner.worker = frame->worker;
+	inner.restrict_key = frame->restrict_key;
+	inner.cxt = frame->cxt;
 
 	reader = source_open(file);
 	execute_file(&inner, reader_read, reader);
@@ -301,29 +375,25 @@ run_include(ExecFrame *frame, Statement *st)
 	frame->executed += inner.executed;
 }
 
+/* COPY ... FROM STDIN: load the data that follows it in the script */
+static void
+run_copy(ExecFrame *frame, Statement *st, Splitter *sp)
+{
+	if (st->copy_line_rest)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("text after COPY ... FROM STDIN on the same line is not supported"),
+				 errdetail("The data of COPY ... FROM STDIN starts on the line after the statement."),
+				 errhint("Put the rest of that line after the \\. line that ends the data.")));
+	(void) copy_from_script(st->text, sp, &frame->copy_error_line);
+}
+
 /* run one SQL statement through SPI */
 static void
 run_sql(Statement *st)
 {
-	volatile int ret = 0;
-	StatementTimer timer;
+	int			ret = SPI_execute(st->text, false, 0);
 
-	if (st->copy_from_stdin)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("COPY FROM STDIN with inline data is not supported yet")));
-
-	/* statement_timeout applies to each statement, as in psql */
-	safety_statement_timer_start(&timer);
-	PG_TRY();
-	{
-		ret = SPI_execute(st->text, false, 0);
-	}
-	PG_FINALLY();
-	{
-		safety_statement_timer_stop(&timer);
-	}
-	PG_END_TRY();
 	if (ret < 0)
 	{
 		if (ret == SPI_ERROR_COPY)
@@ -352,7 +422,10 @@ execute_file(ExecFrame *frame, SplitterRead read, void *arg)
 	Splitter   *sp = splitter_create(read, arg);
 	ErrorContextCallback errcallback;
 	Statement	st;
+	StatementTimer timer;
 
+	/* in memory (its address is taken), so PG_CATCH sees whether it is armed */
+	memset(&timer, 0, sizeof(timer));
 	errcallback.callback = exec_error_callback;
 	errcallback.arg = frame;
 	errcallback.previous = error_context_stack;
@@ -376,7 +449,7 @@ execute_file(ExecFrame *frame, SplitterRead read, void *arg)
 		PG_TRY();
 		{
 			if (st.kind == STMT_META)
-				run_include(frame, &st);
+				run_meta(frame, &st);
 			else if (frame->worker)
 			{
 				/* outside a transaction, BEGIN and COMMIT are real, as in psql */
@@ -385,12 +458,20 @@ execute_file(ExecFrame *frame, SplitterRead read, void *arg)
 			}
 			else if (!absorb_transaction_control(frame, &st))
 			{
-				run_sql(&st);
+				/* statement_timeout applies to each statement, as in psql */
+				safety_statement_timer_start(&timer);
+				frame->copy_error_line = 0;
+				if (st.copy_from_stdin)
+					run_copy(frame, &st, sp);
+				else
+					run_sql(&st);
+				safety_statement_timer_stop(&timer);
 				frame->executed++;
 			}
 		}
 		PG_CATCH();
 		{
+			safety_statement_timer_stop(&timer);
 			rethrow_with_line(frame, &st, outer);
 		}
 		PG_END_TRY();
@@ -415,8 +496,11 @@ execute_script(ScriptRun *run)
 	ExecFrame	frame;
 	ReadTap		tap;
 	char	   *dir;
+	char	   *restrict_key = NULL;
 
 	memset(&frame, 0, sizeof(frame));
+	frame.restrict_key = &restrict_key;
+	frame.cxt = CurrentMemoryContext;
 	frame.what = run->what ? run->what : "migration";
 	frame.name = s->name;
 	dir = pstrdup(s->path);

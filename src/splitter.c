@@ -14,9 +14,11 @@
  * starts no quote.  Inside CREATE [OR REPLACE] FUNCTION|PROCEDURE, BEGIN
  * (and CASE within it) ... END pairs are counted so that an SQL-standard
  * BEGIN ATOMIC body is one statement, as psql does.  A backslash outside
- * quotes starts a psql meta-command, which runs to the end of its line.
+ * quotes starts a psql meta-command, which runs to the end of its line;
+ * a statement still in progress there is handed out first (psql sends it).
  * After COPY ... FROM STDIN; the lines up to "\." are the statement's data
- * (splitter_copy_data).
+ * (splitter_copy_data), streamed in pieces that need not end at a line
+ * end, so a data line of any length passes in bounded memory.
  *
  * Statements are returned from their first token, with the line it is
  * on, so error positions can be mapped back to lines of the file.  The
@@ -52,18 +54,20 @@ typedef enum LexState
 
 struct Splitter
 {
-	MemoryContext cxt;			/* where the splitter's own memory lives */
 	SplitterRead read;
 	void	   *arg;
+	MemoryContext cxt;			/* where the splitter's own memory lives */
 
 	char	   *buf;
 	size_t		cap;
+	int64		base;			/* script offset of buf[0] */
 	size_t		pos;			/* scan position */
 	size_t		end;			/* end of buffered data */
 	bool		eof;
 	int			line;			/* line at pos */
 	bool		backslash_quotes;	/* standard_conforming_strings = off */
 	bool		in_copy;		/* COPY data follows at pos */
+	bool		copy_midline;	/* COPY data: pos is inside a line */
 
 	/* the statement being scanned */
 	size_t		stmt_start;		/* NO_STATEMENT until its first token */
@@ -86,17 +90,27 @@ typedef struct TextSource
 	const char *text;
 	size_t		len;
 	size_t		pos;
+	size_t		chunk;			/* bytes handed out per read */
 } TextSource;
 
 static size_t
 text_read(void *arg, char *buf)
 {
 	TextSource *ts = (TextSource *) arg;
-	size_t		n = Min(ts->len - ts->pos, SOURCE_CHUNK);
+	size_t		n = Min(ts->len - ts->pos, ts->chunk);
 
 	memcpy(buf, ts->text + ts->pos, n);
 	ts->pos += n;
 	return n;
+}
+
+/* whether '...' strings take backslash escapes, as psql follows the server */
+static bool
+backslash_quotes(void)
+{
+	const char *scs = GetConfigOption("standard_conforming_strings", true, false);
+
+	return scs != NULL && strcmp(scs, "off") == 0;
 }
 
 /* a splitter pulling text through read(arg, buf) */
@@ -104,16 +118,15 @@ Splitter *
 splitter_create(SplitterRead read, void *arg)
 {
 	Splitter   *sp = palloc0(sizeof(Splitter));
-	const char *scs = GetConfigOption("standard_conforming_strings", true, false);
 
-	sp->cxt = CurrentMemoryContext;
 	sp->read = read;
 	sp->arg = arg;
+	sp->cxt = CurrentMemoryContext;
 	sp->cap = 2 * SOURCE_CHUNK + 1;
 	sp->buf = palloc(sp->cap);
 	sp->line = 1;
 	sp->stmt_start = NO_STATEMENT;
-	sp->backslash_quotes = scs != NULL && strcmp(scs, "off") == 0;
+	sp->backslash_quotes = backslash_quotes();
 	return sp;
 }
 
@@ -121,11 +134,22 @@ splitter_create(SplitterRead read, void *arg)
 Splitter *
 splitter_create_text(const char *text, size_t len)
 {
+	return splitter_create_text_chunked(text, len, SOURCE_CHUNK);
+}
+
+/*
+ * The same, handing the text to the splitter chunk bytes at a time (tests
+ * use small chunks so that every token straddles a chunk boundary).
+ */
+Splitter *
+splitter_create_text_chunked(const char *text, size_t len, size_t chunk)
+{
 	TextSource *ts = palloc(sizeof(TextSource));
 
 	ts->text = text;
 	ts->len = len;
 	ts->pos = 0;
+	ts->chunk = Max(Min(chunk, SOURCE_CHUNK), 1);
 	return splitter_create(text_read, ts);
 }
 
@@ -162,6 +186,7 @@ refill(Splitter *sp)
 	if (keep > 0)
 	{
 		memmove(sp->buf, sp->buf + keep, sp->end - keep);
+		sp->base += keep;
 		sp->end -= keep;
 		sp->pos -= keep;
 		if (sp->stmt_start != NO_STATEMENT)
@@ -212,6 +237,7 @@ is_ident_char(unsigned char c)
 	return is_ident_start(c) || (c >= '0' && c <= '9') || c == '$';
 }
 
+/* forget the statement just handed out; the next starts from scratch */
 static void
 reset_statement(Splitter *sp)
 {
@@ -277,9 +303,14 @@ track_word(Splitter *sp, const char *w, size_t len)
 		}
 	}
 
-	if (word_is(sp, 0, "copy"))
+	/*
+	 * COPY ... FROM STDIN (or STDOUT, which the server takes the same way)
+	 * outside parentheses: a query in parentheses is COPY ... TO.
+	 */
+	if (word_is(sp, 0, "copy") && sp->paren_depth == 0)
 	{
-		if (sp->last_word_from && strcmp(lower, "stdin") == 0)
+		if (sp->last_word_from &&
+			(strcmp(lower, "stdin") == 0 || strcmp(lower, "stdout") == 0))
 			sp->copy_from_stdin = true;
 		sp->last_word_from = strcmp(lower, "from") == 0;
 	}
@@ -292,31 +323,68 @@ emit(Splitter *sp, Statement *st, StatementKind kind, size_t stmt_end)
 	st->kind = kind;
 	st->len = stmt_end - sp->stmt_start;
 	st->text = pnstrdup(sp->buf + sp->stmt_start, st->len);
+	st->offset = sp->base + sp->stmt_start;
 	st->line = sp->stmt_line;
 	st->end_line = sp->line;
 	st->copy_from_stdin = kind == STMT_SQL && sp->copy_from_stdin;
+	st->copy_line_rest = false;
 	if (kind == STMT_SQL && sp->nwords > 0)
 		strlcpy(st->first_word, sp->words[0], sizeof(st->first_word));
 	else
 		st->first_word[0] = '\0';
+	/* the buffer need no longer keep the statement (COPY data may follow) */
+	sp->stmt_start = NO_STATEMENT;
 }
 
-/* skip to the end of the current line (after COPY ... FROM STDIN;) */
-static void
+/*
+ * Skip to the end of the current line (after COPY ... FROM STDIN;): the
+ * data starts on the next line, as in psql.  Returns true if the rest of
+ * the line held more than blanks and a -- comment (psql would run it as
+ * SQL after the data; we refuse it rather than guess).
+ */
+static bool
 skip_rest_of_line(Splitter *sp)
 {
+	bool		blank = true;
+	bool		comment = false;
+
 	for (;;)
 	{
+		char	   *p;
 		char	   *nl;
+		size_t		n;
 
 		if (sp->pos >= sp->end && !refill(sp))
-			return;
-		nl = memchr(sp->buf + sp->pos, '\n', sp->end - sp->pos);
+			return !blank;
+		if (!comment && sp->end - sp->pos < 2 && !sp->eof)
+		{
+			(void) refill(sp);
+			continue;
+		}
+		p = sp->buf + sp->pos;
+		nl = memchr(p, '\n', sp->end - sp->pos);
+		n = nl ? (size_t) (nl - p) : sp->end - sp->pos;
+		while (!comment && n > 0)
+		{
+			if (*p == '-' && n >= 2 && p[1] == '-')
+				comment = true;
+			else if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\f' && *p != '\v')
+			{
+				blank = false;
+				comment = true; /* the verdict is in: skip the rest */
+			}
+			else
+			{
+				p++;
+				n--;
+				sp->pos++;
+			}
+		}
 		if (nl)
 		{
 			sp->pos = nl - sp->buf + 1;
 			sp->line++;
-			return;
+			return !blank;
 		}
 		sp->pos = sp->end;
 	}
@@ -336,6 +404,8 @@ splitter_next(Splitter *sp, Statement *st)
 		(void) splitter_copy_data(sp, &dummy, &dummylen);
 
 	reset_statement(sp);
+	/* a SET standard_conforming_strings earlier in the script counts */
+	sp->backslash_quotes = backslash_quotes();
 	for (;;)
 	{
 		size_t		avail = sp->end - sp->pos;
@@ -493,8 +563,15 @@ splitter_next(Splitter *sp, Statement *st)
 		if (c == '\\')
 		{
 			/* a psql meta-command: the rest of the line */
-			char	   *nl = memchr(p, '\n', avail);
+			char	   *nl;
 
+			if (sp->stmt_start != NO_STATEMENT)
+			{
+				/* psql runs the statement typed so far first, as for \g */
+				emit(sp, st, STMT_SQL, sp->pos);
+				return true;
+			}
+			nl = memchr(p, '\n', avail);
 			if (nl == NULL && refill(sp))
 				continue;
 			sp->stmt_start = sp->pos;
@@ -525,8 +602,9 @@ splitter_next(Splitter *sp, Statement *st)
 				emit(sp, st, STMT_SQL, sp->pos);
 				if (st->copy_from_stdin)
 				{
-					skip_rest_of_line(sp);
+					st->copy_line_rest = skip_rest_of_line(sp);
 					sp->in_copy = true;
+					sp->copy_midline = false;
 				}
 				return true;
 			}
@@ -583,7 +661,7 @@ splitter_next(Splitter *sp, Statement *st)
 					if (sp->tag)
 						pfree(sp->tag);
 					sp->taglen = k - 1;
-					/* the tag outlives the statement context of the caller */
+					/* not in the caller's context: that may be reset per statement */
 					sp->tag = MemoryContextAlloc(sp->cxt, sp->taglen + 1);
 					memcpy(sp->tag, p + 1, sp->taglen);
 					sp->tag[sp->taglen] = '\0';
@@ -633,10 +711,20 @@ splitter_next(Splitter *sp, Statement *st)
 	}
 }
 
+/* could a line starting with these n bytes (no newline yet) be "\."? */
+static bool
+may_be_end_marker(const char *line, size_t n)
+{
+	return n == 0 || (n == 1 && line[0] == '\\') ||
+		(n == 2 && line[0] == '\\' && line[1] == '.');
+}
+
 /*
- * The next piece of COPY data (whole lines, terminators included) in
- * *data and *len, valid until the next call.  Returns false once the "\." line
- * (or the end of the script) is reached; the statements go on after it.
+ * The next piece of COPY data in *data and *len, valid until the next
+ * call.  Returns false once the "\." line (or the end of the script) is
+ * reached; the statements go on after it.  Pieces are whole lines when
+ * the buffer holds them; a line longer than the buffer is handed out in
+ * parts, so memory stays bounded whatever the data.
  */
 bool
 splitter_copy_data(Splitter *sp, const char **data, size_t *len)
@@ -644,36 +732,48 @@ splitter_copy_data(Splitter *sp, const char **data, size_t *len)
 	for (;;)
 	{
 		size_t		scan = sp->pos;
-		size_t		stop = sp->pos;
 		int			lines = 0;
+		bool		midline = sp->copy_midline;
 		bool		ended = false;
 
-		/* gather the complete lines in the buffer, up to the end marker */
 		while (scan < sp->end)
 		{
 			char	   *line = sp->buf + scan;
-			char	   *nl = memchr(line, '\n', sp->end - scan);
-			size_t		linelen = nl ? (size_t) (nl - line) : sp->end - scan;
+			size_t		left = sp->end - scan;
+			char	   *nl = memchr(line, '\n', left);
+			size_t		linelen = nl ? (size_t) (nl - line) : left;
 
-			if (nl == NULL && !sp->eof)
-				break;			/* incomplete line */
-			if (linelen == 2 && line[0] == '\\' && line[1] == '.')
+			if (!midline)
 			{
-				ended = true;
+				/* at the start of a line: the end marker is "\." alone */
+				if (linelen == 2 && line[0] == '\\' && line[1] == '.' &&
+					(nl != NULL || sp->eof))
+				{
+					ended = true;
+					break;
+				}
+				if (nl == NULL && !sp->eof && may_be_end_marker(line, linelen))
+					break;		/* decide once more text is there */
+			}
+			if (nl == NULL)
+			{
+				/* the buffer ends inside this line: hand out what there is */
+				scan = sp->end;
+				midline = !sp->eof;
 				break;
 			}
-			scan += linelen + (nl ? 1 : 0);
-			stop = scan;
-			if (nl)
-				lines++;
+			scan += linelen + 1;
+			lines++;
+			midline = false;
 		}
 
-		if (stop > sp->pos)
+		if (scan > sp->pos)
 		{
 			*data = sp->buf + sp->pos;
-			*len = stop - sp->pos;
-			sp->pos = stop;
+			*len = scan - sp->pos;
+			sp->pos = scan;
 			sp->line += lines;
+			sp->copy_midline = midline;
 			return true;
 		}
 		if (ended)

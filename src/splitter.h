@@ -20,10 +20,12 @@ typedef struct Statement
 	StatementKind kind;
 	char	   *text;			/* from its first token, NUL-terminated */
 	int			len;
+	int64		offset;			/* byte offset of its first token in the script */
 	int			line;			/* line of its first token, 1-based */
 	int			end_line;		/* line of its last character */
 	char		first_word[16]; /* lower-cased first keyword, if any */
 	bool		copy_from_stdin;	/* COPY ... FROM STDIN: data follows */
+	bool		copy_line_rest; /* COPY ... FROM STDIN; has more SQL on its line */
 } Statement;
 
 /* reads up to SOURCE_CHUNK bytes into buf (room for one more); 0 at the end */
@@ -33,6 +35,7 @@ typedef struct Splitter Splitter;
 
 extern Splitter *splitter_create(SplitterRead read, void *arg);
 extern Splitter *splitter_create_text(const char *text, size_t len);
+extern Splitter *splitter_create_text_chunked(const char *text, size_t len, size_t chunk);
 extern bool splitter_next(Splitter *sp, Statement *st);
 extern bool splitter_copy_data(Splitter *sp, const char **data, size_t *len);
 extern int	splitter_line(Splitter *sp);

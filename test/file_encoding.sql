@@ -1,0 +1,28 @@
+-- Files are read in the server encoding: an invalid byte is an error
+-- naming the file and the line; a UTF-8 byte order mark is skipped.
+SET client_min_messages = warning;
+SELECT current_setting('migrate_test.fixtures') AS fx \gset
+SELECT plan(4);
+
+CREATE FUNCTION pg_temp.apply_error(dir text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    st text; msg text; det text;
+BEGIN
+    CALL migrate.apply(dir, track => dir);
+    RETURN NULL;
+EXCEPTION WHEN others THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+    RETURN st || ': ' || msg || E'\n' || coalesce(det, '');
+END
+$$;
+
+SELECT is(pg_temp.apply_error(:'fx' || '/encoding_bad'),
+          E'22021: invalid byte sequence for encoding "UTF8": 0xe9\nIn migration file "V1__latin1.sql", line 3.',
+          'an invalid UTF-8 byte is an error naming the file and its line');
+SELECT hasnt_table('enc_t', 'a file with an invalid byte runs no statement');
+
+CALL migrate.apply(:'fx' || '/encoding_bom');
+SELECT has_table('bom_t', 'a file starting with a byte order mark applies (the BOM is not part of the first statement)');
+SELECT is((SELECT a FROM bom_t), 1, 'and its CRLF lines run as LF lines');
+
+SELECT * FROM finish();

@@ -1,0 +1,47 @@
+-- psql meta-commands in a migration: \i and \ir include a file from an
+-- allowed directory, \restrict/\unrestrict are honoured, anything else is
+-- an error naming the line and the command.
+SET client_min_messages = warning;
+SELECT current_setting('migrate_test.fixtures') AS fx \gset
+SELECT plan(7);
+
+-- the error an apply raises (in a function, so apply runs atomically)
+CREATE FUNCTION pg_temp.apply_error(dir text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    st text; msg text; det text; ctx text;
+BEGIN
+    CALL migrate.apply(dir, track => dir);
+    RETURN NULL;
+EXCEPTION WHEN others THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                            det = PG_EXCEPTION_DETAIL, ctx = PG_EXCEPTION_CONTEXT;
+    RETURN st || ': ' || msg || E'\n' || coalesce(det, '') || E'\n' || coalesce(ctx, '');
+END
+$$;
+
+CALL migrate.apply(:'fx' || '/meta_include');
+SELECT results_eq('SELECT step FROM inc_log ORDER BY n',
+                  ARRAY['a', 'c', 'b', 'main'],
+                  '\i (from the migration directory) and \ir (from the including file) run the files in place');
+SELECT is((SELECT sql FROM migrate.history WHERE version = '1'),
+          pg_read_file(:'fx' || '/meta_include/V1__include.sql'),
+          'the history keeps the migration''s own text');
+
+SELECT matches(pg_temp.apply_error(:'fx' || '/meta_outside'),
+               '^42501: .*/etc/hostname.*migration V1__outside\.sql, line 3',
+               '\i of a file outside the allowed directories is refused, naming the line');
+SELECT hasnt_table('outside_t', 'nothing of the refused migration is left');
+
+SELECT matches(pg_temp.apply_error(:'fx' || '/meta_unknown'),
+               '^42601: psql meta-command "\\set" is not supported in a migration.*migration V1__unknown\.sql, line 3',
+               'another meta-command is an error naming the command and its line');
+
+SELECT matches(pg_temp.apply_error(:'fx' || '/meta_restrict'),
+               '^42601: psql meta-command "\\ir" is not allowed after \\restrict.*line 3',
+               'no meta-command runs between \restrict and \unrestrict, as in psql');
+
+SELECT is((SELECT count(*)::int FROM migrate.statements(pg_read_file(:'fx' || '/meta_include/V1__include.sql'))
+           WHERE statement LIKE '\\%'), 2,
+          'migrate.statements lists meta-commands as statements');
+
+SELECT * FROM finish();
