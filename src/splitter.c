@@ -52,6 +52,7 @@ typedef enum LexState
 
 struct Splitter
 {
+	MemoryContext cxt;			/* where the splitter's own memory lives */
 	SplitterRead read;
 	void	   *arg;
 
@@ -105,6 +106,7 @@ splitter_create(SplitterRead read, void *arg)
 	Splitter   *sp = palloc0(sizeof(Splitter));
 	const char *scs = GetConfigOption("standard_conforming_strings", true, false);
 
+	sp->cxt = CurrentMemoryContext;
 	sp->read = read;
 	sp->arg = arg;
 	sp->cap = 2 * SOURCE_CHUNK + 1;
@@ -581,7 +583,10 @@ splitter_next(Splitter *sp, Statement *st)
 					if (sp->tag)
 						pfree(sp->tag);
 					sp->taglen = k - 1;
-					sp->tag = pnstrdup(p + 1, sp->taglen);
+					/* the tag outlives the statement context of the caller */
+					sp->tag = MemoryContextAlloc(sp->cxt, sp->taglen + 1);
+					memcpy(sp->tag, p + 1, sp->taglen);
+					sp->tag[sp->taglen] = '\0';
 					sp->lx = LX_DOLLAR;
 					sp->pos += k + 1;
 					continue;
