@@ -289,6 +289,7 @@ plan_build(ScriptSet *set, List *history, const char *target)
 	ListCell   *lc;
 
 	plan->misnamed = set->misnamed;
+	plan->naming_hint = set->naming_hint;
 	entries = entries_from_scripts(set, plan);
 	entries = replay_history(entries, history, plan);
 
@@ -357,6 +358,7 @@ plan_check(MigrationPlan *plan, bool out_of_order)
 				 errmsg("migration file \"%s\" is misnamed", (char *) linitial(plan->misnamed)) :
 				 errmsg("%d migration files are misnamed", list_length(plan->misnamed)),
 				 errdetail("Misnamed files:\n%s", join_lines(plan->misnamed, "  ")),
+				 plan->naming_hint ? errhint("%s", plan->naming_hint) :
 				 errhint("Name versioned migrations V<version>__<description>.sql, undo scripts "
 						 "U<version>__<description>.sql and repeatable ones R__<description>.sql; "
 						 "a misnamed file is never skipped.")));

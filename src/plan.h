@@ -44,6 +44,7 @@ typedef struct MigrationPlan
 	const char *current;		/* highest applied version, or NULL */
 	const char *baseline;		/* version of the latest baseline, or NULL */
 	List	   *misnamed;		/* char * */
+	const char *naming_hint;	/* how the directory's layout names files */
 	List	   *duplicates;		/* char *: one message per duplicate pair */
 } MigrationPlan;
 
