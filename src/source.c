@@ -15,16 +15,6 @@
  * transaction closes if an error escapes, and each is opened and closed
  * within one transaction (a commit closes them too).
  *
- * A script may be one section of a file (SourceFile.section): the file is
- * still streamed, line by line, and only the lines of that section are
- * delivered, from its marker line up to the next marker.  The lines before
- * the section are delivered as empty lines, so that the splitter's line
- * numbers (and every error message) are those of the file; the checksum
- * covers the section's own lines only, so editing the down section of a
- * file does not change the checksum of its up section.  A marker function
- * sees at most SOURCE_PEEK bytes of a line, so a line of any length is
- * still read in bounded memory.
- *
  * This file knows nothing of layouts or SPI.
  *
  *-------------------------------------------------------------------------
@@ -209,6 +199,11 @@ source_open(const SourceFile *file)
 	struct stat st;
 
 	r->file = file;
+	if (file->section)
+	{
+		r->lines = palloc0(sizeof(LineBuffer));
+		r->lines->at_line_start = true;
+	}
 	r->first = true;
 	r->fd = OpenTransientFile(file->path, O_RDONLY | PG_BINARY);
 	if (r->fd < 0)
@@ -225,11 +220,6 @@ source_open(const SourceFile *file)
 				 errmsg("migration file \"%s\" was replaced while it was being read", file->name),
 				 errhint("Run the command again once the directory is no longer changing.")));
 	digest_init(&r->digest);
-	if (file->section)
-	{
-		r->lines = palloc0(sizeof(LineBuffer));
-		r->lines->at_line_start = true;
-	}
 	return r;
 }
 
@@ -417,8 +407,16 @@ peek_line(ScriptReader *r)
 }
 
 /*
- * The next chunk of a section (see the header comment): its lines, after
- * the lines before it as empty lines.  The checksum sees only its lines.
+ * The next chunk of a script that is one section of a file
+ * (SourceFile.section, see layout_sections.c).  The file is still
+ * streamed, line by line, and only the lines of that section are
+ * delivered, from its marker line up to the next marker.  The lines before
+ * the section are delivered as empty lines, so that the splitter's line
+ * numbers (and every error message) are those of the file; the checksum
+ * covers the section's own lines only, so editing the down section of a
+ * file does not change the checksum of its up section.  A marker function
+ * sees at most SOURCE_PEEK bytes of a line, so a line of any length is
+ * still read in bounded memory.
  */
 static size_t
 read_section(ScriptReader *r, char *out)
@@ -511,9 +509,9 @@ source_close(ScriptReader *r, char *checksum)
 {
 	char		unused[MIGRATE_CHECKSUM_LEN];
 
-	/* finish the digest even when unwanted: that frees its context */
+	/* finish the digest either way: that frees its context */
 	digest_final(&r->digest, checksum ? checksum : unused);
-	if (CloseTransientFile(r->fd) != 0)
+	if (r->fd >= 0 && CloseTransientFile(r->fd) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not close migration file \"%s\": %m", r->file->name)));

@@ -15,6 +15,19 @@
 #include "checksum.h"
 #include "migrate.h"
 
+/* one regular file below a migration directory */
+typedef struct SourceFile
+{
+	const struct SourceSection *section;	/* one section of the file; NULL: all */
+	char	   *name;			/* relative to the directory, '/'-separated */
+	char	   *path;			/* absolute real path */
+	dev_t		dev;			/* identity checked when opened */
+	ino_t		ino;
+} SourceFile;
+
+/* size of one read from a script */
+#define SOURCE_CHUNK (64 * 1024)
+
 /*
  * Sections: one file holding several scripts (dbmate's "-- migrate:up" and
  * "-- migrate:down", node-pg-migrate's "-- Up Migration" ...).  A marker
@@ -33,21 +46,8 @@ typedef struct SourceSection
 /* bytes of a line a SectionMarker or a line scan sees */
 #define SOURCE_PEEK 256
 
-/* one regular file below a migration directory, or one section of it */
-typedef struct SourceFile
-{
-	char	   *name;			/* relative to the directory, '/'-separated */
-	char	   *path;			/* absolute real path */
-	dev_t		dev;			/* identity checked when opened */
-	ino_t		ino;
-	const SourceSection *section;	/* NULL: the whole file */
-} SourceFile;
-
 /* called per line by source_scan_lines; returns false to stop the scan */
 typedef bool (*LineVisitor) (void *arg, int lineno, const char *line, size_t len);
-
-/* size of one read from a script */
-#define SOURCE_CHUNK (64 * 1024)
 
 typedef struct ScriptReader ScriptReader;
 
