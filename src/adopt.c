@@ -425,7 +425,7 @@ rows_flyway(Adoption *a)
 	for (i = 0; i < SPI_processed; i++)
 	{
 		char	   *raw = value(i, 2);
-		char	   *type = value(i, 4);
+		char	   *type = value(i, 4) ? value(i, 4) : "";
 		char	   *version;
 		ListCell   *prev = NULL;
 		AdoptRow   *r;
@@ -436,6 +436,8 @@ rows_flyway(Adoption *a)
 			/* a repeatable script: keep only its latest run */
 			char	   *script = value(i, 5);
 
+			if (script == NULL)
+				continue;
 			foreach(lc, repeatable)
 				if (strcmp(value(lfirst_int(lc), 5), script) == 0)
 					prev = lc;
@@ -569,7 +571,7 @@ rows_golang(Adoption *a)
 
 	query(psprintf("SELECT version::pg_catalog.text, dirty FROM %s "
 				   "ORDER BY version DESC LIMIT 1", a->table), 0, NULL);
-	if (SPI_processed == 0)
+	if (SPI_processed == 0 || value(0, 1) == NULL)
 		return;					/* nothing applied yet */
 	at = adopted_version(a, value(0, 1), strlen(value(0, 1)));
 	if (DatumGetBool(binvalue(0, 2, &isnull)))
@@ -641,6 +643,8 @@ rows_sqitch(Adoption *a)
 			(SqitchChange *) list_nth(plan->changes, (int) i) : NULL;
 		AdoptRow   *r;
 
+		if (name == NULL)
+			name = "";
 		if (c == NULL || strcmp(c->name, name) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -212,18 +212,22 @@ sections_build(LayoutDir *dir, List *files, ScriptSet *set, const char *tool,
 		char	   *version;
 		char	   *description;
 
-		if (scan->count[up] != 1)
+		if (scan->count[up] == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_SYNTAX_ERROR),
-					 scan->count[up] == 0 ?
-					 errmsg("%s migration \"%s\" has no \"%s\" line", tool, f->name, up_text) :
-					 errmsg("%s migration \"%s\" has %d \"%s\" lines", tool, f->name,
-							scan->count[up], up_text),
-					 errdetail("The line \"%s\" at line %d of \"%s\" begins its up section, "
-							   "which must come first and only once.",
-							   up_text, Max(scan->line[up], 1), f->name),
+					 errmsg("%s migration \"%s\" has no \"%s\" line", tool, f->name, up_text),
+					 errdetail("The up migration is the lines after \"%s\"; without one, "
+							   "\"%s\" has nothing to apply.", up_text, f->name),
 					 errhint("Begin the migration with one \"%s\" line and, if it can be undone, "
 							 "follow it with one \"%s\" section.", up_text, down_text)));
+		if (scan->count[up] > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_SYNTAX_ERROR),
+					 errmsg("%s migration \"%s\" has %d \"%s\" lines", tool, f->name,
+							scan->count[up], up_text),
+					 errdetail("The first is line %d; a migration has one up section.",
+							   scan->line[up]),
+					 errhint("Merge the up sections into one, or split the file into two migrations.")));
 		if (scan->count[down] > 1 || (scan->count[down] == 1 && scan->line[down] < scan->line[up]))
 			ereport(ERROR,
 					(errcode(ERRCODE_SYNTAX_ERROR),

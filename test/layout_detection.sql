@@ -4,7 +4,7 @@
 \i test/include/layouts.psql
 SELECT pg_temp.fx('layout_cases') AS c \gset
 
-SELECT plan(23);
+SELECT plan(24);
 
 -- files of two tools in one directory
 SELECT is(pg_temp.error_of(format('CALL migrate.apply(%L)', :'c' || '/mixed')),
@@ -84,6 +84,9 @@ SELECT is(pg_temp.error_of(format('CALL migrate.apply(%L)', :'c' || '/bad_down_f
 SELECT is(pg_temp.error_of(format('CALL migrate.apply(%L)', :'c' || '/bad_no_up')),
           'dbmate migration "20240101000000_t.sql" has no "-- migrate:up" line',
           'a file with only a down section is refused');
+SELECT is(pg_temp.error_of(format('CALL migrate.apply(%L)', :'c' || '/bad_two_up')),
+          'dbmate migration "20240101000000_t.sql" has 2 "-- migrate:up" lines',
+          'a second up section (which no script would read) is refused');
 
 -- lines much longer than a read chunk, inside and before a section
 SELECT pg_temp.work_dir('long_lines') AS long \gset
