@@ -114,7 +114,6 @@ typedef struct Adoption
 	const char *track;
 	const char *dir;			/* as given, or NULL */
 	char	   *table;			/* quoted qualified name of the old table */
-	char	   *table_shown;	/* as shown in messages */
 	ScriptSet  *set;			/* scripts of dir, when given */
 	LayoutDir	layout;			/* the files of dir, when given */
 	List	   *rows;			/* AdoptRow * */
@@ -208,7 +207,6 @@ find_table(Adoption *a, const char *given)
 						 t->name, t->name)));
 	a->table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 										  get_rel_name(relid));
-	a->table_shown = pstrdup(a->table);
 
 	/* the columns the tool's table has */
 	args[0] = a->table;
@@ -226,7 +224,7 @@ find_table(Adoption *a, const char *given)
 		if (!found)
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-					 errmsg("table %s is not a %s history table", a->table_shown, t->name),
+					 errmsg("table %s is not a %s history table", a->table, t->name),
 					 errdetail("It has no column \"%s\"; the table of %s has the columns %s.", col, t->name,
 							   t->columns),
 					 errhint("Name the right table with history_table => 'schema.table'.")));
@@ -240,7 +238,7 @@ find_table(Adoption *a, const char *given)
 			if (strcmp(value(i, 1), "dirty") == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-						 errmsg("table %s is not a dbmate history table", a->table_shown),
+						 errmsg("table %s is not a dbmate history table", a->table),
 						 errdetail("It has a \"dirty\" column, as golang-migrate's table has."),
 						 errhint("Adopt it with SELECT migrate.adopt('golang-migrate', dir => ...).")));
 	}
@@ -328,7 +326,7 @@ adopted_version(Adoption *a, const char *raw, size_t len)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s history table %s has a version migrate cannot read: \"%.*s\"",
-						tools[a->tool].name, a->table_shown, (int) len, raw),
+						tools[a->tool].name, a->table, (int) len, raw),
 				 errhint("A version is digits separated by \".\" or \"_\".")));
 	return v;
 }
@@ -530,7 +528,7 @@ rows_node_pg(Adoption *a)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("node-pg-migrate history table %s has a migration without a timestamp: \"%s\"",
-							a->table_shown, name ? name : ""),
+							a->table, name ? name : ""),
 					 errhint("node-pg-migrate names migrations <timestamp>_<name>.")));
 		r = new_row(a, adopted_version(a, name, digits), "versioned",
 					NULL, NULL);
@@ -579,7 +577,7 @@ rows_golang(Adoption *a)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("golang-migrate left version %s dirty", at),
 				 errdetail("Migration %s failed part-way under golang-migrate, so %s does not say "
-						   "what is applied.", at, a->table_shown),
+						   "what is applied.", at, a->table),
 				 errhint("Repair the database, run \"migrate force %s\" (or the version before "
 						 "it), then adopt.", at)));
 	if (script_of(a, at) == NULL)
@@ -796,7 +794,7 @@ migrate_adopt(PG_FUNCTION_ARGS)
 
 	ereport(NOTICE,
 			(errmsg("migrate: adopted %d migration(s) of %s from %s on track \"%s\"",
-					adopted, tools[a.tool].name, a.table_shown, a.track)));
+					adopted, tools[a.tool].name, a.table, a.track)));
 
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
