@@ -36,16 +36,20 @@ SELECT pg_catalog.pg_extension_config_dump('migrate.history_rank_seq', '');
 -- Apply the pending migrations of dir.  A procedure: it commits after
 -- each migration when called outside a transaction block.  It must not be
 -- SECURITY DEFINER or have a SET clause (either would make it atomic).
+-- statement_timeout applies to each statement of the run's migrations;
+-- confirm must name the database when migrate.protected is on.
 CREATE PROCEDURE migrate.apply(
     dir text,
     target text DEFAULT NULL,
     out_of_order boolean DEFAULT false,
     dry_run boolean DEFAULT false,
-    track text DEFAULT 'main')
+    track text DEFAULT 'main',
+    statement_timeout text DEFAULT NULL,
+    confirm text DEFAULT NULL)
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'migrate_apply';
 
-COMMENT ON PROCEDURE migrate.apply(text, text, boolean, boolean, text)
+COMMENT ON PROCEDURE migrate.apply(text, text, boolean, boolean, text, text, text)
     IS 'apply the pending migrations of a directory, each in its own transaction';
 
 CREATE FUNCTION migrate.status(
@@ -65,6 +69,99 @@ AS 'MODULE_PATHNAME', 'migrate_status';
 
 COMMENT ON FUNCTION migrate.status(text, text)
     IS 'the state of every migration known from the files or the history';
+
+-- ---------------------------------------------------------------------
+-- The lifecycle: undo, validate, repair, baseline, run (src/lifecycle.c)
+-- ---------------------------------------------------------------------
+
+-- Undo applied migrations with their undo scripts: the newest one; with
+-- target every one above target, newest first ('0': all); with version
+-- exactly that one.  A procedure like apply (it commits after each undo
+-- when called outside a transaction block), so neither SECURITY DEFINER
+-- nor a SET clause.
+CREATE PROCEDURE migrate.undo(
+    dir text,
+    target text DEFAULT NULL,
+    version text DEFAULT NULL,
+    track text DEFAULT 'main',
+    confirm text DEFAULT NULL)
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'migrate_undo';
+
+COMMENT ON PROCEDURE migrate.undo(text, text, text, text, text)
+    IS 'undo applied migrations with their undo scripts, newest first';
+
+CREATE FUNCTION migrate.validate(dir text, track text DEFAULT 'main')
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_validate';
+
+COMMENT ON FUNCTION migrate.validate(text, text)
+    IS 'one error listing every changed, missing, failed, dirty, misnamed, duplicate or out-of-order migration';
+
+CREATE FUNCTION migrate.repair(dir text, track text DEFAULT 'main', confirm text DEFAULT NULL)
+RETURNS SETOF text
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_repair';
+
+COMMENT ON FUNCTION migrate.repair(text, text, text)
+    IS 'remove failed runs, clear dirty, re-record changed checksums; one line per action';
+
+CREATE FUNCTION migrate.baseline(
+    version text,
+    description text DEFAULT '<< baseline >>',
+    track text DEFAULT 'main',
+    confirm text DEFAULT NULL)
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_baseline';
+
+COMMENT ON FUNCTION migrate.baseline(text, text, text, text)
+    IS 'record an existing database as being at a version';
+
+-- Run one file from an allowed directory, untracked.  A procedure: it
+-- commits when called outside a transaction block.
+CREATE PROCEDURE migrate.run(file text, confirm text DEFAULT NULL)
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'migrate_run';
+
+COMMENT ON PROCEDURE migrate.run(text, text)
+    IS 'run one untracked file from an allowed directory, in its own transaction';
+-- Staged scripts (hosts without a file system): migration files kept as
+-- SQL text.  CALL migrate.apply('bundle') reads a bundle (a name without
+-- '/') exactly as a directory of the same file names.
+CREATE TABLE migrate.staged (
+    bundle     text NOT NULL CHECK (bundle <> '' AND strpos(bundle, '/') = 0),
+    filename   text NOT NULL CHECK (filename <> '' AND left(filename, 1) <> '/'),
+    sql        text NOT NULL,
+    checksum   text NOT NULL,
+    staged_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    staged_by  text NOT NULL DEFAULT current_user,
+    PRIMARY KEY (bundle, filename)
+);
+
+COMMENT ON TABLE migrate.staged IS 'migration files handed over as SQL text, by bundle';
+COMMENT ON COLUMN migrate.staged.checksum IS 'the checksum apply records for this file';
+
+SELECT pg_catalog.pg_extension_config_dump('migrate.staged', '');
+
+-- Store or replace one file of a bundle; returns its checksum.
+CREATE FUNCTION migrate.stage(bundle text, filename text, sql text)
+RETURNS text
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_stage';
+
+COMMENT ON FUNCTION migrate.stage(text, text, text)
+    IS 'store a migration file as SQL text in a staged bundle';
+
+-- Remove one file of a bundle, or the whole bundle; returns how many.
+CREATE FUNCTION migrate.unstage(bundle text, filename text DEFAULT NULL)
+RETURNS integer
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_unstage';
+
+COMMENT ON FUNCTION migrate.unstage(text, text)
+    IS 'remove a file, or every file, of a staged bundle';
 
 -- Directory layouts and adopt (src/layout*.c, src/scripts.c, src/adopt.c)
 
@@ -90,12 +187,13 @@ CREATE FUNCTION migrate.adopt(
     tool text,
     track text DEFAULT 'main',
     dir text DEFAULT NULL,
-    history_table text DEFAULT NULL)
+    history_table text DEFAULT NULL,
+    confirm text DEFAULT NULL)
 RETURNS integer
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'migrate_adopt';
 
-COMMENT ON FUNCTION migrate.adopt(text, text, text, text)
+COMMENT ON FUNCTION migrate.adopt(text, text, text, text, text)
     IS 'record the migrations another tool applied (flyway, node-pg-migrate, golang-migrate, dbmate, drizzle, sqitch)';
 
 -- Nothing is granted to PUBLIC: a DBA grants EXECUTE and rights on the

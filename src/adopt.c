@@ -53,11 +53,12 @@
 #include "utils/pg_crc.h"
 #include "utils/timestamp.h"
 
+#include "commands.h"
 #include "history.h"
 #include "layouts.h"
-#include "lock.h"
 #include "migrate.h"
 #include "paths.h"
+#include "safety.h"
 #include "source.h"
 
 PG_FUNCTION_INFO_V1(migrate_adopt);
@@ -117,6 +118,8 @@ typedef struct Adoption
 	ScriptSet  *set;			/* scripts of dir, when given */
 	LayoutDir	layout;			/* the files of dir, when given */
 	List	   *rows;			/* AdoptRow * */
+	const char *given_table;	/* history_table => , or NULL */
+	int			adopted;		/* rows recorded */
 } Adoption;
 
 /* text argument n, or NULL */
@@ -248,7 +251,7 @@ find_table(Adoption *a, const char *given)
 static void
 read_dir(Adoption *a)
 {
-	const char *real_dir;
+	char	   *real_dir;
 	List	   *files;
 
 	if (a->dir == NULL)
@@ -269,8 +272,7 @@ read_dir(Adoption *a)
 							 tools[a->tool].name)));
 		return;
 	}
-	real_dir = path_check_dir(a->dir);
-	files = source_list_dir(real_dir);
+	files = source_list(a->dir, &real_dir);
 	a->set = layout_classify(files);
 	layout_dir_init(&a->layout, files);
 	if (strcmp(a->set->layout, tools[a->tool].name) != 0)
@@ -717,86 +719,72 @@ record(const char *track, AdoptRow *r)
 		elog(ERROR, "could not record in migrate.history: %s", SPI_result_code_string(ret));
 }
 
+/* the work of adopt, under the runner lock of the track */
+static void
+adopt_body(ApplyRun *ar, void *arg)
+{
+	Adoption   *a = (Adoption *) arg;
+	List	   *history;
+	ListCell   *lc;
+
+	find_table(a, a->given_table);
+	read_dir(a);
+	switch (a->tool)
+	{
+		case TOOL_FLYWAY:
+			rows_flyway(a);
+			break;
+		case TOOL_NODE_PG:
+			rows_node_pg(a);
+			break;
+		case TOOL_GOLANG:
+			rows_golang(a);
+			break;
+		case TOOL_DBMATE:
+			rows_dbmate(a);
+			break;
+		case TOOL_DRIZZLE:
+			rows_drizzle(a);
+			break;
+		case TOOL_SQITCH:
+			rows_sqitch(a);
+			break;
+	}
+
+	history = history_load(a->track, CurrentMemoryContext);
+	foreach(lc, a->rows)
+	{
+		AdoptRow   *r = (AdoptRow *) lfirst(lc);
+
+		if (known(history, r))
+			continue;
+		record(a->track, r);
+		a->adopted++;
+	}
+	ereport(NOTICE,
+			(errmsg("migrate: adopted %d migration(s) of %s from %s on track \"%s\"",
+					a->adopted, tools[a->tool].name, a->table, a->track)));
+}
+
 /*
- * SELECT migrate.adopt(tool, track, dir, history_table): the number of
- * migrations adopted.
+ * SELECT migrate.adopt(tool, track, dir, history_table, confirm): the
+ * number of migrations adopted.
  */
 Datum
 migrate_adopt(PG_FUNCTION_ARGS)
 {
 	Adoption	a;
-	char	   *tool = opt_text(fcinfo, 0);
-	char	   *given_table = opt_text(fcinfo, 3);
-	volatile int adopted = 0;
+	ApplyRun	ar;
+	char	   *tool = required_arg(fcinfo, 0, "tool");
 
 	memset(&a, 0, sizeof(a));
-	if (tool == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("tool must not be null")));
-	a.track = opt_text(fcinfo, 1);
-	if (a.track == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("track must not be null")));
+	a.track = required_arg(fcinfo, 1, "track");
 	a.tool = find_tool(tool);
 	a.dir = opt_text(fcinfo, 2);
+	a.given_table = opt_text(fcinfo, 3);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-
-	find_table(&a, given_table);
-	read_dir(&a);
-	switch (a.tool)
-	{
-		case TOOL_FLYWAY:
-			rows_flyway(&a);
-			break;
-		case TOOL_NODE_PG:
-			rows_node_pg(&a);
-			break;
-		case TOOL_GOLANG:
-			rows_golang(&a);
-			break;
-		case TOOL_DBMATE:
-			rows_dbmate(&a);
-			break;
-		case TOOL_DRIZZLE:
-			rows_drizzle(&a);
-			break;
-		case TOOL_SQITCH:
-			rows_sqitch(&a);
-			break;
-	}
-
-	/* no apply may run on the track while its history is being filled */
-	runner_lock_acquire(a.track, false);
-	PG_TRY();
-	{
-		List	   *history = history_load(a.track, CurrentMemoryContext);
-		ListCell   *lc;
-
-		foreach(lc, a.rows)
-		{
-			AdoptRow   *r = (AdoptRow *) lfirst(lc);
-
-			if (known(history, r))
-				continue;
-			record(a.track, r);
-			adopted++;
-		}
-	}
-	PG_FINALLY();
-	{
-		runner_lock_release(a.track);
-	}
-	PG_END_TRY();
-
-	ereport(NOTICE,
-			(errmsg("migrate: adopted %d migration(s) of %s from %s on track \"%s\"",
-					adopted, tools[a.tool].name, a.table, a.track)));
-
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
-	PG_RETURN_INT32(adopted);
+	migrate_check_changing_call(fcinfo, opt_text(fcinfo, 4));
+	run_init(fcinfo, &ar, NULL, a.track);
+	run_locked(&ar, adopt_body, &a);
+	PG_RETURN_INT32(a.adopted);
 }

@@ -46,4 +46,77 @@
 #define migrate_raw_parser(str) raw_parser(str)
 #endif
 
+/*
+ * The PGPROC of a virtual transaction id's backend: PG 17 replaced backend
+ * ids by proc numbers (VirtualTransactionId.procNumber, ProcNumberGetProc).
+ */
+#if PG_VERSION_NUM >= 170000
+#include "storage/procarray.h"
+#define migrate_vxid_proc(vxid) ProcNumberGetProc((vxid).procNumber)
+#else
+#include "storage/sinvaladt.h"
+#define migrate_vxid_proc(vxid) BackendIdGetProc((vxid).backendId)
+#endif
+
+/*
+ * PG 15 added repeating timeouts (enable_timeout_every), which the lock
+ * watch of a migration needs; before it the blocker of a lock timeout is
+ * not identified.
+ */
+#if PG_VERSION_NUM >= 150000
+#define MIGRATE_HAVE_TIMEOUT_EVERY 1
+#endif
+
+/*
+ * PG 14 added get_timeout_active.  Before it the timer the client statement
+ * armed cannot be seen, so a migration statement's statement_timeout
+ * replaces it (the client's own deadline is not restored afterwards).
+ */
+#if PG_VERSION_NUM >= 140000
+#define migrate_timeout_active(id) get_timeout_active(id)
+#else
+#define migrate_timeout_active(id) false
+#endif
+
+/*
+ * Running statements at top level in a background worker (worker.c).
+ * PG 15 renamed pg_analyze_and_rewrite to pg_analyze_and_rewrite_fixedparams.
+ */
+#if PG_VERSION_NUM >= 150000
+#define migrate_analyze_and_rewrite(raw, sql) \
+	pg_analyze_and_rewrite_fixedparams(raw, sql, NULL, 0, NULL)
+#else
+#define migrate_analyze_and_rewrite(raw, sql) \
+	pg_analyze_and_rewrite(raw, sql, NULL, 0, NULL)
+#endif
+
+/* PG 15 added force_flush to shm_mq_send; we always want the receiver woken */
+#if PG_VERSION_NUM >= 150000
+#define migrate_shm_mq_send(mqh, n, data, nowait) shm_mq_send(mqh, n, data, nowait, true)
+#else
+#define migrate_shm_mq_send(mqh, n, data, nowait) shm_mq_send(mqh, n, data, nowait)
+#endif
+
+/*
+ * PG 17 lets a background worker log in as a role without LOGIN (a caller
+ * may have lost it since it connected); before, the worker fails to start.
+ */
+#if PG_VERSION_NUM >= 170000
+#define MIGRATE_BGW_CONNECT_FLAGS BGWORKER_BYPASS_ROLELOGINCHECK
+#else
+#define MIGRATE_BGW_CONNECT_FLAGS 0
+#endif
+
+/*
+ * Statements that need top level (nontx.c).  PG 14 turned REINDEX's
+ * options into a DefElem list (13 has a "concurrent" flag), and added
+ * ALTER TABLE ... DETACH PARTITION CONCURRENTLY and ALTER SUBSCRIPTION
+ * ... ADD/DROP PUBLICATION.
+ */
+#if PG_VERSION_NUM >= 140000
+#define MIGRATE_REINDEX_HAS_PARAMS 1
+#define MIGRATE_HAS_DETACH_CONCURRENTLY 1
+#define MIGRATE_HAS_SUBSCRIPTION_ADD_DROP 1
+#endif
+
 #endif							/* MIGRATE_COMPAT_H */

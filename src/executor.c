@@ -20,6 +20,11 @@
  * include a file from an allowed directory; any other meta-command is an
  * error.
  *
+ * A migration that runs outside a transaction (nontx.c) sends each
+ * statement to its background worker instead (worker.c), which runs it at
+ * top level in a transaction of its own; there BEGIN and COMMIT are real,
+ * as in psql.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -32,8 +37,10 @@
 
 #include "compat.h"
 #include "executor.h"
+#include "safety.h"
 #include "source.h"
 #include "splitter.h"
+#include "worker.h"
 
 /* how deep \i may nest */
 #define MAX_INCLUDE_DEPTH 16
@@ -50,6 +57,7 @@ typedef struct ExecFrame
 	int			error_line;		/* exact line of the last error */
 	int			executed;		/* statements run so far */
 	int			commit_line;	/* line of an absorbed COMMIT, or 0 */
+	WorkerSession *worker;		/* outside a transaction: run statements there */
 } ExecFrame;
 
 /* reads a script while keeping its text for the history, up to a limit */
@@ -285,6 +293,7 @@ run_include(ExecFrame *frame, Statement *st)
 	get_parent_directory((char *) inner.dir);
 	inner.base_dir = frame->base_dir;
 	inner.depth = frame->depth + 1;
+	inner.worker = frame->worker;
 
 	reader = source_open(file);
 	execute_file(&inner, reader_read, reader);
@@ -296,14 +305,25 @@ run_include(ExecFrame *frame, Statement *st)
 static void
 run_sql(Statement *st)
 {
-	int			ret;
+	volatile int ret = 0;
+	StatementTimer timer;
 
 	if (st->copy_from_stdin)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("COPY FROM STDIN with inline data is not supported yet")));
 
-	ret = SPI_execute(st->text, false, 0);
+	/* statement_timeout applies to each statement, as in psql */
+	safety_statement_timer_start(&timer);
+	PG_TRY();
+	{
+		ret = SPI_execute(st->text, false, 0);
+	}
+	PG_FINALLY();
+	{
+		safety_statement_timer_stop(&timer);
+	}
+	PG_END_TRY();
 	if (ret < 0)
 	{
 		if (ret == SPI_ERROR_COPY)
@@ -357,6 +377,12 @@ execute_file(ExecFrame *frame, SplitterRead read, void *arg)
 		{
 			if (st.kind == STMT_META)
 				run_include(frame, &st);
+			else if (frame->worker)
+			{
+				/* outside a transaction, BEGIN and COMMIT are real, as in psql */
+				worker_run(frame->worker, &st, frame->name);
+				frame->executed++;
+			}
 			else if (!absorb_transaction_control(frame, &st))
 			{
 				run_sql(&st);
@@ -391,12 +417,13 @@ execute_script(ScriptRun *run)
 	char	   *dir;
 
 	memset(&frame, 0, sizeof(frame));
-	frame.what = "migration";
+	frame.what = run->what ? run->what : "migration";
 	frame.name = s->name;
 	dir = pstrdup(s->path);
 	get_parent_directory(dir);
 	frame.dir = dir;
 	frame.base_dir = run->base_dir ? run->base_dir : dir;
+	frame.worker = run->worker;
 
 	tap.reader = source_open(s->file);
 	tap.keep = makeStringInfo();

@@ -17,6 +17,8 @@ typedef struct ScriptRun
 {
 	const MigrationScript *script;
 	const char *base_dir;		/* the migration directory (for \i) */
+	const char *what;			/* names it in error contexts; NULL: "migration" */
+	struct WorkerSession *worker;	/* if set, statements run there, at top level */
 	StringInfo	sql;			/* out: the text run, or NULL when too large */
 	char		checksum[MIGRATE_CHECKSUM_LEN]; /* out: of what was run */
 	int			error_line;		/* out: line of the failing statement */

@@ -41,7 +41,7 @@ history_load(const char *track, MemoryContext cxt)
 
 	args[0] = CStringGetTextDatum(track);
 	ret = SPI_execute_with_args("SELECT rank, version, description, type, script, checksum, "
-								"installed_on, execution_ms, success, dirty "
+								"installed_on, execution_ms, success, dirty, error, error_line "
 								"FROM migrate.history "
 								"WHERE track OPERATOR(pg_catalog.=) $1 "
 								"ORDER BY rank",
@@ -70,6 +70,9 @@ history_load(const char *track, MemoryContext cxt)
 		row->execution_ms = isnull ? -1 : DatumGetInt64(d);
 		row->success = DatumGetBool(SPI_getbinval(tup, desc, 9, &isnull));
 		row->dirty = DatumGetBool(SPI_getbinval(tup, desc, 10, &isnull));
+		row->error = get_text(tup, desc, 11);
+		d = SPI_getbinval(tup, desc, 12, &isnull);
+		row->error_line = isnull ? 0 : DatumGetInt32(d);
 		rows = lappend(rows, row);
 	}
 	MemoryContextSwitchTo(old);

@@ -9,6 +9,15 @@
  * it survives the commits between migrations, and is released by the
  * caller (in PG_FINALLY) or by the end of the session.
  *
+ * A call that cannot commit (in a transaction block, or from a function)
+ * takes the same lock at transaction level instead: its migrations are not
+ * committed when it returns, so the lock must last until the caller's
+ * transaction ends, or a second runner could read the history before that
+ * commit and apply the same migrations again.  Several such calls in one
+ * transaction share the lock.  What is refused is a migration calling
+ * migrate on the track that is running it, found from the list of runs in
+ * progress in this backend.
+ *
  * Waiting: a runner that waits inside a transaction holding a snapshot
  * would make every CREATE INDEX CONCURRENTLY in the database wait for it
  * (the deadlock other tools hit when two runners meet).  So a runner that
@@ -28,6 +37,7 @@
 #include "storage/latch.h"
 #include "storage/lock.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -36,6 +46,20 @@
 
 /* how often a waiting runner tries again */
 #define LOCK_POLL_MS 20
+
+/* tracks with a run in progress in this backend (TopMemoryContext) */
+static List *active_tracks = NIL;
+
+static bool
+track_is_active(const char *track)
+{
+	ListCell   *lc;
+
+	foreach(lc, active_tracks)
+		if (strcmp((char *) lfirst(lc), track) == 0)
+			return true;
+	return false;
+}
 
 static void
 runner_locktag(LOCKTAG *tag, const char *track)
@@ -78,32 +102,35 @@ runner_lock_holder(const char *track)
 
 /*
  * Take the runner lock of track, waiting up to migrate.lock_wait.  With
- * can_commit (a nonatomic procedure, SPI-connected), the current
- * transaction is committed before waiting so that the wait holds nothing.
+ * can_commit (a nonatomic procedure, SPI-connected) the lock is taken at
+ * session level, and the current transaction is committed before waiting
+ * so that the wait holds nothing; otherwise at transaction level.  Returns
+ * whether a session lock was taken: pass it to runner_lock_release.
  */
-void
+bool
 runner_lock_acquire(const char *track, bool can_commit)
 {
 	LOCKTAG		tag;
 	TimestampTz start = GetCurrentTimestamp();
 	bool		committed = false;
 	bool		announced = false;
+	MemoryContext old;
+
+	if (track_is_active(track))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("a migrate run on track \"%s\" is already in progress in this session", track),
+				 errhint("A migration cannot run migrate commands on its own track.")));
 
 	runner_locktag(&tag, track);
 	for (;;)
 	{
-		LockAcquireResult res = LockAcquire(&tag, ExclusiveLock, true, true);
+		LockAcquireResult res = LockAcquire(&tag, ExclusiveLock, can_commit, true);
 
-		if (res == LOCKACQUIRE_OK)
-			return;
-		if (res == LOCKACQUIRE_ALREADY_HELD || res == LOCKACQUIRE_ALREADY_CLEAR)
-		{
-			LockRelease(&tag, ExclusiveLock, true);
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("a migrate run on track \"%s\" is already in progress in this session", track),
-					 errhint("A migration cannot run migrate commands on its own track.")));
-		}
+		/* at transaction level, an earlier call of this transaction may hold it */
+		if (res == LOCKACQUIRE_OK || res == LOCKACQUIRE_ALREADY_HELD ||
+			res == LOCKACQUIRE_ALREADY_CLEAR)
+			break;
 
 		/* not available: wait, holding no snapshot if we can */
 		if (can_commit && !committed)
@@ -137,14 +164,37 @@ runner_lock_acquire(const char *track, bool can_commit)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
+
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	active_tracks = lappend(active_tracks, pstrdup(track));
+	MemoryContextSwitchTo(old);
+	return can_commit;
 }
 
-/* release the runner lock of track (safe to call when not held) */
+/*
+ * End a run on track.  A session lock is released now; a transaction-level
+ * one stays until the caller's transaction ends.
+ */
 void
-runner_lock_release(const char *track)
+runner_lock_release(const char *track, bool session)
 {
 	LOCKTAG		tag;
+	ListCell   *lc;
 
-	runner_locktag(&tag, track);
-	(void) LockRelease(&tag, ExclusiveLock, true);
+	foreach(lc, active_tracks)
+	{
+		char	   *t = (char *) lfirst(lc);
+
+		if (strcmp(t, track) == 0)
+		{
+			active_tracks = foreach_delete_current(active_tracks, lc);
+			pfree(t);
+			break;
+		}
+	}
+	if (session)
+	{
+		runner_locktag(&tag, track);
+		(void) LockRelease(&tag, ExclusiveLock, true);
+	}
 }

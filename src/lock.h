@@ -11,7 +11,7 @@
 /* first key of the advisory lock, as pg_locks.classid shows it ("migr") */
 #define MIGRATE_LOCK_CLASSID 0x6d696772
 
-extern void runner_lock_acquire(const char *track, bool can_commit);
-extern void runner_lock_release(const char *track);
+extern bool runner_lock_acquire(const char *track, bool can_commit);
+extern void runner_lock_release(const char *track, bool session);
 
 #endif							/* MIGRATE_LOCK_H */

@@ -26,6 +26,9 @@ void		_PG_init(void);
 char	   *migrate_allowed_dirs = NULL;
 int			migrate_lock_wait = 60000;
 int			migrate_history_sql_limit = 1024 * 1024;
+int			migrate_lock_timeout = 5000;
+int			migrate_lock_retries = 3;
+bool		migrate_protected = false;
 
 /* every entry of migrate.allowed_dirs must be an absolute path */
 static bool
@@ -110,6 +113,36 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("migrate.lock_timeout",
+							"lock_timeout every migration runs with.",
+							"A migration that waits longer than this for a lock is rolled "
+							"back and retried (migrate.lock_retries) instead of queueing "
+							"other sessions behind it. 0 leaves lock_timeout as it is.",
+							&migrate_lock_timeout,
+							5000, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("migrate.lock_retries",
+							"How many times a migration that timed out on a lock is retried.",
+							"Each retry waits longer than the one before.",
+							&migrate_lock_retries,
+							3, 0, 1000,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("migrate.protected",
+							 "Refuse changing migrate calls that do not confirm the database name.",
+							 "Usually set with ALTER DATABASE ... SET migrate.protected = on; "
+							 "every changing call must then be given confirm => '<database name>'.",
+							 &migrate_protected,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("migrate");
 }

@@ -6,9 +6,15 @@
  * A migration travels: directory -> allowed? (paths.c) -> listed and read
  * (source.c) -> named and classified (layout.c) -> checksummed
  * (checksum.c) -> compared with the history into a plan (plan.c) ->
- * split (splitter.c) and executed (executor.c) -> recorded (history.c),
+ * split (splitter.c) and executed (executor.c; statements that cannot
+ * run in a transaction block at top level in a background worker,
+ * nontx.c and worker.c) -> recorded (history.c),
  * all under the runner lock (lock.c).  commands.c wires the steps into
- * the SQL-callable entry points.
+ * the SQL-callable entry points apply and status, and owns the run
+ * machinery (commands.h) that lifecycle.c shares for undo, validate,
+ * repair, baseline and run.  A staged bundle (staged.c) is read by
+ * source.c like a directory; safety.c holds the checks every changing
+ * call makes first and the lock and statement timeouts of migrations.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,6 +30,9 @@
 extern char *migrate_allowed_dirs;
 extern int	migrate_lock_wait;
 extern int	migrate_history_sql_limit;
+extern int	migrate_lock_timeout;
+extern int	migrate_lock_retries;
+extern bool migrate_protected;
 
 /* what a script file is, from its name */
 typedef enum MigrationKind
@@ -66,6 +75,8 @@ typedef struct HistoryRow
 	int64		execution_ms;
 	bool		success;
 	bool		dirty;
+	char	   *error;			/* message of a failed run, or NULL */
+	int			error_line;		/* its line, 0 if unknown */
 } HistoryRow;
 
 extern const char *migration_kind_name(MigrationKind kind);

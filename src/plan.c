@@ -11,20 +11,27 @@
  *	  pending       never applied (or undone), file present
  *	  failed        pending, and its latest attempt failed
  *	  dirty         a non-transactional run failed part-way: blocks runs
- *	  undone        its latest successful row was its undo script
+ *	  undone        its latest successful row was its undo script (it is
+ *	                pending again; older than the newest applied version,
+ *	                re-applying it is out of order all the same)
  *	  out_of_order  pending, but older than the newest applied version
- *	  baseline      older than the baseline and never applied itself
+ *	  baseline      at or below the baseline and never applied itself (the
+ *	                baseline's own version is an entry even without a file)
  * Repeatable scripts are pending whenever their checksum differs from the
  * last successful run of the same script name, and run after the
- * versioned ones.  apply, status and the dry run share this one plan.
- * Nothing here executes anything.
+ * versioned ones.  apply, undo, status, validate and the dry run share
+ * this one plan, and plan_problems is the one place that decides what is
+ * wrong with it: apply and undo refuse the blocking problems, validate
+ * lists them all.  Nothing here executes anything.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "utils/timestamp.h"
 
+#include "nontx.h"
 #include "plan.h"
 
 const char *
@@ -149,7 +156,10 @@ replay_history(List *entries, List *history, MigrationPlan *plan)
 		if (strcmp(row->type, "baseline") == 0)
 		{
 			if (row->success)
+			{
 				plan->baseline = row->version;
+				plan->baseline_row = row;
+			}
 			continue;
 		}
 
@@ -183,12 +193,14 @@ replay_history(List *entries, List *history, MigrationPlan *plan)
 		{
 			e->applied = NULL;
 			e->undone = true;
+			e->undo_row = row;
 			e->failed = NULL;
 		}
 		else
 		{
 			e->applied = row;
 			e->undone = false;
+			e->undo_row = NULL;
 			e->failed = NULL;
 			if (e->description == NULL)
 				e->description = row->description;
@@ -227,10 +239,11 @@ versioned_state(PlanEntry *e, const char *current, const char *baseline)
 		return STATE_BASELINE;
 	if (e->failed)
 		return STATE_FAILED;
-	if (current && version_cmp(e->version, current) < 0)
-		return STATE_OUT_OF_ORDER;
+	/* undone says more than out_of_order; plan_problems checks both */
 	if (e->undone)
 		return STATE_UNDONE;
+	if (current && version_cmp(e->version, current) < 0)
+		return STATE_OUT_OF_ORDER;
 	return STATE_PENDING;
 }
 
@@ -269,10 +282,12 @@ plan_repeatables(MigrationPlan *plan, ScriptSet *set, List *history)
 		if (e->applied && e->applied->checksum &&
 			strcmp(e->applied->checksum, s->checksum) == 0 && e->failed == NULL)
 			e->state = STATE_APPLIED;
+		else if (e->failed && e->failed->dirty)
+			e->state = STATE_DIRTY;
 		else
 			e->state = e->failed ? STATE_FAILED : STATE_PENDING;
 		plan->entries = lappend(plan->entries, e);
-		if (e->state != STATE_APPLIED)
+		if (e->state != STATE_APPLIED && e->state != STATE_DIRTY)
 			plan->pending = lappend(plan->pending, e);
 	}
 }
@@ -303,12 +318,24 @@ plan_build(ScriptSet *set, List *history, const char *target)
 	if (plan->baseline && (plan->current == NULL || version_cmp(plan->baseline, plan->current) > 0))
 		plan->current = plan->baseline;
 
+	/* the baseline shows as a migration of its own when no file has its version */
+	if (plan->baseline && find_entry(entries, plan->baseline) == NULL)
+	{
+		PlanEntry  *b = palloc0(sizeof(PlanEntry));
+
+		b->version = plan->baseline;
+		b->description = plan->baseline_row->description;
+		entries = lappend(entries, b);
+		list_sort(entries, compare_entries);
+	}
+
 	foreach(lc, entries)
 	{
 		PlanEntry  *e = (PlanEntry *) lfirst(lc);
 
 		/* an undo file alone is no migration */
-		if (e->script == NULL && e->applied == NULL)
+		if (e->script == NULL && e->applied == NULL &&
+			!(plan->baseline && version_cmp(e->version, plan->baseline) == 0))
 			continue;
 		e->state = versioned_state(e, plan->current, plan->baseline);
 		plan->entries = lappend(plan->entries, e);
@@ -324,70 +351,138 @@ plan_build(ScriptSet *set, List *history, const char *target)
 	return plan;
 }
 
-/* one line per item, for an errdetail */
+/* a new problem */
+static PlanProblem *
+problem(PlanProblemKind kind, PlanEntry *e, char *subject, char *sentence)
+{
+	PlanProblem *p = palloc0(sizeof(PlanProblem));
+
+	p->kind = kind;
+	p->entry = e;
+	p->subject = subject;
+	p->sentence = sentence;
+	return p;
+}
+
+/* the file an entry's messages name: its script, or its last history row's */
+static const char *
+entry_name(PlanEntry *e)
+{
+	if (e->script)
+		return e->script->name;
+	if (e->applied && e->applied->script)
+		return e->applied->script;
+	return psprintf("version %s", e->version);
+}
+
+/* " at line N: message" of a failed row, for a sentence */
 static char *
-join_lines(List *items, const char *prefix)
+failure_text(HistoryRow *row)
 {
 	StringInfoData buf;
-	ListCell   *lc;
+	size_t		len;
 
 	initStringInfo(&buf);
-	foreach(lc, items)
+	if (row->error_line > 0)
+		appendStringInfo(&buf, " at line %d", row->error_line);
+	if (row->error)
 	{
-		if (buf.len > 0)
-			appendStringInfoChar(&buf, '\n');
-		appendStringInfo(&buf, "%s%s", prefix, (char *) lfirst(lc));
+		appendStringInfo(&buf, ": %s", row->error);
+		len = strlen(row->error);
+		if (len > 0 && row->error[len - 1] != '.')
+			appendStringInfoChar(&buf, '.');
 	}
+	else
+		appendStringInfoChar(&buf, '.');
 	return buf.data;
 }
 
-/*
- * Refuse to run anything when the directory or the history is not sound:
- * misnamed files, duplicate versions, dirty or changed migrations, and
- * out-of-order pending versions (unless allowed).
- */
-void
-plan_check(MigrationPlan *plan, bool out_of_order)
+/* is a pending entry older than the newest applied version? */
+static bool
+is_out_of_order(MigrationPlan *plan, PlanEntry *e)
 {
+	return e->version != NULL && plan->current != NULL &&
+		(e->state == STATE_OUT_OF_ORDER || e->state == STATE_UNDONE ||
+		 e->state == STATE_FAILED) &&
+		version_cmp(e->version, plan->current) < 0;
+}
+
+/*
+ * Everything wrong with a plan, in the order a reader fixes it: misnamed
+ * files, duplicate versions, then per migration in version order dirty,
+ * changed, out of order (unless out_of_order allows it).  With all (what
+ * validate reports) also missing files and failed runs, which do not stop
+ * apply: a failed migration is simply retried, and a missing file's
+ * migration stays applied.
+ */
+List *
+plan_problems(MigrationPlan *plan, bool out_of_order, bool all)
+{
+	List	   *problems = NIL;
 	ListCell   *lc;
 
-	if (plan->misnamed != NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_NAME),
-				 list_length(plan->misnamed) == 1 ?
-				 errmsg("migration file \"%s\" is misnamed", (char *) linitial(plan->misnamed)) :
-				 errmsg("%d migration files are misnamed", list_length(plan->misnamed)),
-				 errdetail("Misnamed files:\n%s", join_lines(plan->misnamed, "  ")),
-				 plan->naming_hint ? errhint("%s", plan->naming_hint) :
-				 errhint("Name versioned migrations V<version>__<description>.sql, undo scripts "
-						 "U<version>__<description>.sql and repeatable ones R__<description>.sql; "
-						 "a misnamed file is never skipped.")));
+	foreach(lc, plan->misnamed)
+	{
+		char	   *name = (char *) lfirst(lc);
+		PlanProblem *p = problem(PROBLEM_MISNAMED, NULL, name,
+								 psprintf("File \"%s\" is misnamed: it fits no migration name pattern.",
+										  name));
 
-	if (plan->duplicates != NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("duplicate migration versions"),
-				 errdetail("%s", join_lines(plan->duplicates, "")),
-				 errhint("Give each migration its own version.")));
+		/* the naming rules of the layout the directory was read as */
+		p->hint = plan->naming_hint;
+		problems = lappend(problems, p);
+	}
+	foreach(lc, plan->duplicates)
+		problems = lappend(problems,
+						   problem(PROBLEM_DUPLICATE, NULL, NULL, (char *) lfirst(lc)));
 
 	foreach(lc, plan->entries)
 	{
 		PlanEntry  *e = (PlanEntry *) lfirst(lc);
+		const char *name = entry_name(e);
 
-		if (e->state == STATE_DIRTY)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("migration %s is dirty", e->failed->script ? e->failed->script : e->version),
-					 errdetail("It runs outside a transaction and failed part-way: %s", e->failed->script),
-					 errhint("Repair the database by hand, then run SELECT migrate.repair(...).")));
-		if (e->state == STATE_CHANGED)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("migration file \"%s\" has changed since it was applied", e->script->name),
-					 errdetail("Checksum recorded %s, file now %s.",
-							   e->applied->checksum, e->script->checksum),
-					 errhint("Restore the file as it was applied, or accept the change with "
-							 "SELECT migrate.repair(...).")));
+		switch (e->state)
+		{
+			case STATE_DIRTY:
+				problems = lappend(problems,
+								   problem(PROBLEM_DIRTY, e, pstrdup(name),
+										   psprintf("Migration \"%s\" ran outside a transaction and stopped part-way%s",
+													e->failed->script ? e->failed->script : name,
+													failure_text(e->failed))));
+				break;
+			case STATE_CHANGED:
+				problems = lappend(problems,
+								   problem(PROBLEM_CHANGED, e, pstrdup(name),
+										   psprintf("Migration \"%s\" has changed since it was applied: checksum recorded %s, file now %s.",
+													name, e->applied->checksum, e->script->checksum)));
+				break;
+			case STATE_MISSING:
+				if (all)
+					problems = lappend(problems,
+									   problem(PROBLEM_MISSING, e, pstrdup(name),
+											   psprintf("Migration \"%s\" (version %s) is applied, but its file is missing.",
+														name, e->version)));
+				break;
+			default:
+				break;
+		}
+
+		/* a failed run that is not the current state: a failed undo */
+		if (all && e->failed && e->state != STATE_DIRTY)
+		{
+			if (strcmp(e->failed->type, "undo") == 0)
+				problems = lappend(problems,
+								   problem(PROBLEM_FAILED, e, pstrdup(name),
+										   psprintf("The undo of migration \"%s\" (%s) failed%s",
+													name, e->failed->script ? e->failed->script : "no script",
+													failure_text(e->failed))));
+			else
+				problems = lappend(problems,
+								   problem(PROBLEM_FAILED, e, pstrdup(name),
+										   psprintf("Migration \"%s\" failed%s",
+													e->failed->script ? e->failed->script : name,
+													failure_text(e->failed))));
+		}
 	}
 
 	if (!out_of_order)
@@ -396,13 +491,194 @@ plan_check(MigrationPlan *plan, bool out_of_order)
 		{
 			PlanEntry  *e = (PlanEntry *) lfirst(lc);
 
-			if (e->state == STATE_OUT_OF_ORDER)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("migration \"%s\" is out of order", e->script->name),
-						 errdetail("Version %s is pending, but version %s is already applied.",
-								   e->version, plan->current),
-						 errhint("Pass out_of_order => true to apply it anyway.")));
+			if (is_out_of_order(plan, e))
+				problems = lappend(problems,
+								   problem(PROBLEM_OUT_OF_ORDER, e, pstrdup(entry_name(e)),
+										   psprintf("Migration \"%s\" is out of order: version %s is pending, but version %s is already applied.",
+													entry_name(e), e->version, plan->current)));
 		}
 	}
+	return problems;
+}
+
+/* the error code of a kind of problem */
+static int
+problem_errcode(PlanProblemKind kind)
+{
+	switch (kind)
+	{
+		case PROBLEM_MISNAMED:
+			return ERRCODE_INVALID_NAME;
+		case PROBLEM_DUPLICATE:
+			return ERRCODE_DUPLICATE_OBJECT;
+		default:
+			return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+	}
+}
+
+/* what to do about a kind of problem, one sentence or two */
+static const char *
+problem_hint(PlanProblemKind kind)
+{
+	switch (kind)
+	{
+		case PROBLEM_MISNAMED:
+			return "Name versioned migrations V<version>__<description>.sql, undo scripts "
+				"U<version>__<description>.sql and repeatable ones R__<description>.sql; "
+				"a misnamed file is never skipped.";
+		case PROBLEM_DUPLICATE:
+			return "Give each migration its own version.";
+		case PROBLEM_DIRTY:
+			return NONTX_REPAIR_HINT;
+		case PROBLEM_CHANGED:
+			return "Restore the file as it was applied, or accept the change with "
+				"SELECT migrate.repair(...).";
+		case PROBLEM_OUT_OF_ORDER:
+			return "Pass out_of_order => true to apply it anyway.";
+		case PROBLEM_MISSING:
+			return "Restore the missing file; a migration whose file is gone cannot be checked.";
+		case PROBLEM_FAILED:
+			return "Fix the failed migration and apply again, or remove the failure with "
+				"SELECT migrate.repair(...).";
+	}
+	return "";
+}
+
+/* the hints of every kind among problems, each once */
+static char *
+problems_hint(List *problems)
+{
+	StringInfoData buf;
+	bool		seen[PROBLEM_FAILED + 1];
+	ListCell   *lc;
+
+	memset(seen, 0, sizeof(seen));
+	initStringInfo(&buf);
+	foreach(lc, problems)
+	{
+		PlanProblem *p = (PlanProblem *) lfirst(lc);
+
+		if (seen[p->kind])
+			continue;
+		seen[p->kind] = true;
+		if (buf.len > 0)
+			appendStringInfoChar(&buf, '\n');
+		appendStringInfoString(&buf, p->hint ? p->hint : problem_hint(p->kind));
+	}
+	return buf.data;
+}
+
+/* every problem's sentence, one per line */
+static char *
+problems_detail(List *problems)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, problems)
+	{
+		if (buf.len > 0)
+			appendStringInfoChar(&buf, '\n');
+		appendStringInfoString(&buf, ((PlanProblem *) lfirst(lc))->sentence);
+	}
+	return buf.data;
+}
+
+/* how many problems have the kind of the first one */
+static int
+count_first_kind(List *problems)
+{
+	PlanProblemKind kind = ((PlanProblem *) linitial(problems))->kind;
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, problems)
+		if (((PlanProblem *) lfirst(lc))->kind == kind)
+			n++;
+	return n;
+}
+
+/*
+ * Refuse to run: one error whose message names the first problem (or how
+ * many of its kind there are) and whose detail lists every problem, one
+ * per line.  Nothing when problems is empty.
+ */
+void
+plan_raise(List *problems)
+{
+	PlanProblem *first;
+	int			n;
+	char	   *msg = NULL;
+
+	if (problems == NIL)
+		return;
+	first = (PlanProblem *) linitial(problems);
+	n = count_first_kind(problems);
+
+	switch (first->kind)
+	{
+		case PROBLEM_MISNAMED:
+			msg = n == 1 ? psprintf("migration file \"%s\" is misnamed", first->subject) :
+				psprintf("%d migration files are misnamed", n);
+			break;
+		case PROBLEM_DUPLICATE:
+			msg = pstrdup("duplicate migration versions");
+			break;
+		case PROBLEM_DIRTY:
+			msg = psprintf("migration \"%s\" is dirty", first->subject);
+			break;
+		case PROBLEM_CHANGED:
+			msg = n == 1 ? psprintf("migration file \"%s\" has changed since it was applied", first->subject) :
+				psprintf("%d migration files have changed since they were applied", n);
+			break;
+		case PROBLEM_OUT_OF_ORDER:
+			msg = n == 1 ? psprintf("migration \"%s\" is out of order", first->subject) :
+				psprintf("%d migrations are out of order", n);
+			break;
+		case PROBLEM_MISSING:
+			msg = psprintf("migration \"%s\" is missing", first->subject);
+			break;
+		case PROBLEM_FAILED:
+			msg = psprintf("migration \"%s\" failed", first->subject);
+			break;
+	}
+
+	ereport(ERROR,
+			(errcode(problem_errcode(first->kind)),
+			 errmsg("%s", msg),
+			 errdetail_internal("%s", problems_detail(problems)),
+			 errhint("%s", problems_hint(problems))));
+}
+
+/*
+ * What apply refuses before running anything: misnamed files, duplicate
+ * versions, dirty or changed migrations, and out-of-order pending
+ * versions (unless allowed).
+ */
+void
+plan_check(MigrationPlan *plan, bool out_of_order)
+{
+	plan_raise(plan_problems(plan, out_of_order, false));
+}
+
+/*
+ * migrate.validate: one error listing every problem of the plan, missing
+ * files and failed runs included; nothing when it is clean.
+ */
+void
+plan_validate(MigrationPlan *plan, const char *track)
+{
+	List	   *problems = plan_problems(plan, false, true);
+	int			n = list_length(problems);
+
+	if (n == 0)
+		return;
+	ereport(ERROR,
+			(errcode(problem_errcode(((PlanProblem *) linitial(problems))->kind)),
+			 errmsg_plural("validation found %d problem on track \"%s\"",
+						   "validation found %d problems on track \"%s\"",
+						   n, n, track),
+			 errdetail_internal("%s", problems_detail(problems)),
+			 errhint("%s", problems_hint(problems))));
 }

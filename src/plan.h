@@ -34,6 +34,7 @@ typedef struct PlanEntry
 	HistoryRow *applied;		/* the row that applied it, if applied */
 	HistoryRow *failed;			/* latest failure after that, if any */
 	bool		undone;			/* latest success was its undo */
+	HistoryRow *undo_row;		/* that undo's row, when undone */
 	MigrationState state;
 } PlanEntry;
 
@@ -43,13 +44,39 @@ typedef struct MigrationPlan
 	List	   *pending;		/* PlanEntry *, what apply runs, in order */
 	const char *current;		/* highest applied version, or NULL */
 	const char *baseline;		/* version of the latest baseline, or NULL */
+	HistoryRow *baseline_row;	/* its row */
 	List	   *misnamed;		/* char * */
 	const char *naming_hint;	/* how the directory's layout names files */
 	List	   *duplicates;		/* char *: one message per duplicate pair */
 } MigrationPlan;
 
+/* what can be wrong with a directory or a track's history */
+typedef enum PlanProblemKind
+{
+	PROBLEM_MISNAMED,
+	PROBLEM_DUPLICATE,
+	PROBLEM_DIRTY,
+	PROBLEM_CHANGED,
+	PROBLEM_OUT_OF_ORDER,
+	PROBLEM_MISSING,			/* reported by validate only */
+	PROBLEM_FAILED				/* reported by validate only */
+} PlanProblemKind;
+
+/* one problem, found by plan_problems */
+typedef struct PlanProblem
+{
+	PlanProblemKind kind;
+	PlanEntry  *entry;			/* NULL for misnamed files and duplicates */
+	char	   *subject;		/* file name or version, for a message */
+	char	   *sentence;		/* one full sentence, for a detail line */
+	const char *hint;			/* its own hint (the layout's naming rules), or NULL */
+} PlanProblem;
+
 extern MigrationPlan *plan_build(ScriptSet *set, List *history, const char *target);
+extern List *plan_problems(MigrationPlan *plan, bool out_of_order, bool all);
+extern void plan_raise(List *problems);
 extern void plan_check(MigrationPlan *plan, bool out_of_order);
+extern void plan_validate(MigrationPlan *plan, const char *track);
 extern const char *migration_state_name(MigrationState state);
 
 #endif							/* MIGRATE_PLAN_H */

@@ -15,15 +15,16 @@
  */
 #include "postgres.h"
 
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/tuplestore.h"
 
+#include "commands.h"
 #include "layout.h"
 #include "migrate.h"
-#include "paths.h"
 #include "source.h"
 
 PG_FUNCTION_INFO_V1(migrate_scripts);
@@ -54,34 +55,17 @@ put_row(Tuplestorestate *ts, TupleDesc desc, const char *layout, const char *ver
 Datum
 migrate_scripts(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *dir = required_arg(fcinfo, 0, "dir");
 	TupleDesc	desc;
-	Tuplestorestate *ts;
-	MemoryContext old;
+	Tuplestorestate *ts = materialize_result(fcinfo, &desc);
 	ScriptSet  *set;
 	ListCell   *lc;
+	char	   *base;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("dir must not be null")));
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	desc = CreateTupleDescCopy(desc);
-	ts = tuplestore_begin_heap(true, false, work_mem);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = ts;
-	rsinfo->setDesc = desc;
-	MemoryContextSwitchTo(old);
-
-	set = layout_classify(source_list_dir(path_check_dir(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
+	/* a staged bundle is read through SPI */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	set = layout_classify(source_list(dir, &base));
 	foreach(lc, set->scripts)
 	{
 		MigrationScript *s = (MigrationScript *) lfirst(lc);
@@ -93,5 +77,7 @@ migrate_scripts(PG_FUNCTION_ARGS)
 	foreach(lc, set->misnamed)
 		put_row(ts, desc, set->layout, NULL, NULL, "misnamed", (char *) lfirst(lc), NULL);
 
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
 	PG_RETURN_NULL();
 }

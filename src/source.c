@@ -15,6 +15,15 @@
  * transaction closes if an error escapes, and each is opened and closed
  * within one transaction (a commit closes them too).
  *
+ * A staged bundle is the second kind of source: a name without '/' given
+ * where a directory is expected names the rows of migrate.staged with that
+ * bundle name (staged.c loads them).  Its files are read through the same
+ * reader, in the same normalized, checksummed chunks, from the text loaded
+ * before the first commit of a run; so nothing above this file needs to
+ * know where a script came from.  A staged file's path is
+ * "<bundle>/<filename>": never absolute, so \i of a relative name inside a
+ * staged script finds the staged file of that name.
+ *
  * This file knows nothing of layouts or SPI.
  *
  *-------------------------------------------------------------------------
@@ -34,6 +43,7 @@
 #include "compat.h"
 #include "paths.h"
 #include "source.h"
+#include "staged.h"
 
 /* directories nested deeper than this are refused (symlink loops) */
 #define SOURCE_MAX_DEPTH 32
@@ -55,7 +65,8 @@ typedef struct LineBuffer
 struct ScriptReader
 {
 	const SourceFile *file;
-	int			fd;
+	int			fd;				/* -1 for a staged file */
+	size_t		text_off;		/* staged: bytes of text delivered */
 	char		raw[SOURCE_CHUNK];
 	size_t		carry;			/* bytes held over at the start of raw */
 	bool		eof;
@@ -177,13 +188,52 @@ source_list_dir(const char *dir)
 	return files;
 }
 
-/* one file given by its path, checked against the allow-list */
+/* is dir the name of a staged bundle rather than a directory? (no '/') */
+bool
+source_is_bundle(const char *dir)
+{
+	return strchr(dir, '/') == NULL;
+}
+
+/*
+ * Every script of a migration directory (checked against the allow-list)
+ * or of a staged bundle, sorted by relative name.  *base receives what
+ * relative includes are resolved against: the directory's real path, or
+ * the bundle name.
+ */
+List *
+source_list(const char *dir, char **base)
+{
+	List	   *files;
+
+	if (source_is_bundle(dir))
+	{
+		*base = pstrdup(dir);
+		files = staged_list_bundle(dir);
+	}
+	else
+	{
+		*base = path_check_dir(dir);
+		files = source_list_dir(*base);
+	}
+	list_sort(files, compare_source_files);
+	return files;
+}
+
+/*
+ * One file given by its path, checked against the allow-list; a path that
+ * is not absolute is "<bundle>/<filename>" of a staged file.
+ */
 SourceFile *
 source_file(const char *path)
 {
-	SourceFile *f = palloc0(sizeof(SourceFile));
+	SourceFile *f;
 	struct stat st;
 
+	if (!is_absolute_path(path))
+		return staged_file_by_path(path);
+
+	f = palloc0(sizeof(SourceFile));
 	f->path = path_check_file(path, &st);
 	f->name = pstrdup(path);
 	f->dev = st.st_dev;
@@ -205,6 +255,12 @@ source_open(const SourceFile *file)
 		r->lines->at_line_start = true;
 	}
 	r->first = true;
+	digest_init(&r->digest);
+	if (file->text)
+	{
+		r->fd = -1;
+		return r;
+	}
 	r->fd = OpenTransientFile(file->path, O_RDONLY | PG_BINARY);
 	if (r->fd < 0)
 		ereport(ERROR,
@@ -219,7 +275,6 @@ source_open(const SourceFile *file)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("migration file \"%s\" was replaced while it was being read", file->name),
 				 errhint("Run the command again once the directory is no longer changing.")));
-	digest_init(&r->digest);
 	return r;
 }
 
@@ -313,7 +368,15 @@ read_normalized(ScriptReader *r, char *out)
 		ssize_t		got;
 
 		CHECK_FOR_INTERRUPTS();
-		got = read(r->fd, r->raw + len, SOURCE_CHUNK - len);
+		if (r->fd < 0)
+		{
+			/* staged: the next piece of the stored text */
+			got = Min(SOURCE_CHUNK - len, r->file->text_len - r->text_off);
+			memcpy(r->raw + len, r->file->text + r->text_off, got);
+			r->text_off += got;
+		}
+		else
+			got = read(r->fd, r->raw + len, SOURCE_CHUNK - len);
 		if (got < 0)
 		{
 			if (errno == EINTR)

@@ -15,14 +15,21 @@
 #include "checksum.h"
 #include "migrate.h"
 
-/* one regular file below a migration directory */
+/*
+ * One script: a regular file below a migration directory, or a file of a
+ * staged bundle (a row of migrate.staged, see staged.c).  A staged file
+ * has text set; its path is "<bundle>/<filename>", which is never
+ * absolute, so the two kinds cannot be confused.
+ */
 typedef struct SourceFile
 {
 	const struct SourceSection *section;	/* one section of the file; NULL: all */
 	char	   *name;			/* relative to the directory, '/'-separated */
-	char	   *path;			/* absolute real path */
+	char	   *path;			/* absolute real path, or bundle/filename */
 	dev_t		dev;			/* identity checked when opened */
 	ino_t		ino;
+	const char *text;			/* staged: the script as stored; NULL for a file */
+	size_t		text_len;
 } SourceFile;
 
 /* size of one read from a script */
@@ -51,6 +58,8 @@ typedef bool (*LineVisitor) (void *arg, int lineno, const char *line, size_t len
 
 typedef struct ScriptReader ScriptReader;
 
+extern List *source_list(const char *dir, char **base);
+extern bool source_is_bundle(const char *dir);
 extern List *source_list_dir(const char *dir);
 extern SourceFile *source_file(const char *path);
 extern ScriptReader *source_open(const SourceFile *file);

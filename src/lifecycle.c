@@ -1,0 +1,600 @@
+/*-------------------------------------------------------------------------
+ *
+ * lifecycle.c
+ *	  The rest of a migration's life, as SQL entry points: undo, validate,
+ *	  repair, baseline, and running one untracked file.
+ *
+ * undo runs undo scripts (U<version>__x.sql, or another layout's down
+ * script, classified as MIGRATION_UNDO with the version of the migration
+ * it undoes) with the machinery apply uses (commands.c): under the runner
+ * lock of the track, each in its own transaction with its history row of
+ * type undo when called with CALL outside a transaction block, all in the
+ * caller's transaction otherwise; a failure is recorded the same way.
+ * Everything undo will do is decided, and checked, before the first
+ * script runs: the migrations to undo, that each has an undo script, and
+ * that none of their files changed since they were applied.
+ *
+ * validate lists what plan_problems (plan.c) finds; repair removes failed
+ * runs and re-records checksums; baseline records a version the database
+ * is known to be at.  None of them executes a script.  run executes one
+ * file and records nothing.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+
+#include "commands.h"
+#include "executor.h"
+#include "history.h"
+#include "layout.h"
+#include "migrate.h"
+#include "plan.h"
+#include "safety.h"
+#include "source.h"
+
+PG_FUNCTION_INFO_V1(migrate_undo);
+PG_FUNCTION_INFO_V1(migrate_validate);
+PG_FUNCTION_INFO_V1(migrate_repair);
+PG_FUNCTION_INFO_V1(migrate_baseline);
+PG_FUNCTION_INFO_V1(migrate_run);
+
+/* what undo was asked: at most one of target and version */
+typedef struct UndoArgs
+{
+	const char *target;			/* undo everything above it */
+	const char *version;		/* undo exactly this one */
+} UndoArgs;
+
+/* what repair returns its lines into */
+typedef struct RepairOut
+{
+	Tuplestorestate *ts;
+	TupleDesc	desc;
+} RepairOut;
+
+/* what baseline records */
+typedef struct BaselineArgs
+{
+	const char *version;
+	const char *description;
+} BaselineArgs;
+
+/* "a, b and c" of the items of a list of char * */
+static char *
+join_names(List *names)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	int			i = 0;
+	int			n = list_length(names);
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+	{
+		if (i > 0)
+			appendStringInfoString(&buf, i == n - 1 ? " and " : ", ");
+		appendStringInfoString(&buf, (char *) lfirst(lc));
+		i++;
+	}
+	return buf.data;
+}
+
+/* the name an applied migration goes by: its file, else its version */
+static char *
+applied_name(PlanEntry *e)
+{
+	if (e->script)
+		return psprintf("\"%s\"", e->script->name);
+	if (e->applied && e->applied->script)
+		return psprintf("\"%s\"", e->applied->script);
+	return psprintf("version %s", e->version);
+}
+
+/* the applied versioned migrations of a plan, newest (highest version) first */
+static List *
+applied_newest_first(MigrationPlan *plan)
+{
+	List	   *applied = NIL;
+	ListCell   *lc;
+
+	foreach(lc, plan->entries)
+	{
+		PlanEntry  *e = (PlanEntry *) lfirst(lc);
+
+		/* entries are in version order; repeatables (no version) come last */
+		if (e->version && e->applied)
+			applied = lcons(e, applied);
+	}
+	return applied;
+}
+
+/* the highest applied version once the entries of undone are undone */
+static const char *
+version_after_undo(MigrationPlan *plan, List *undone)
+{
+	List	   *applied = applied_newest_first(plan);
+	ListCell   *lc;
+
+	foreach(lc, applied)
+	{
+		PlanEntry  *e = (PlanEntry *) lfirst(lc);
+
+		if (!list_member_ptr(undone, e))
+			return e->version;
+	}
+	return plan->baseline;
+}
+
+/*
+ * The migrations an undo call undoes, in the order it runs them: the
+ * newest applied one; with target every applied one above target, newest
+ * first; with version exactly that one.
+ */
+static List *
+undo_selection(MigrationPlan *plan, UndoArgs *a, const char *track)
+{
+	List	   *applied = applied_newest_first(plan);
+	List	   *todo = NIL;
+	ListCell   *lc;
+
+	if (a->version)
+	{
+		PlanEntry  *found = NULL;
+		List	   *newer = NIL;
+
+		foreach(lc, plan->entries)
+		{
+			PlanEntry  *e = (PlanEntry *) lfirst(lc);
+
+			if (e->version && version_cmp(e->version, a->version) == 0)
+				found = e;
+		}
+		if (found == NULL || found->applied == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("migration version %s is not applied on track \"%s\"", a->version, track),
+					 found == NULL ?
+					 errdetail("No file and no history row of the track has that version.") :
+					 found->state == STATE_BASELINE ?
+					 errdetail("Version %s is part of the baseline %s: it was never applied by migrate.",
+							   a->version, plan->baseline) :
+					 errdetail("Its state is %s.", migration_state_name(found->state)),
+					 errhint("SELECT * FROM migrate.status(...) shows what is applied.")));
+
+		foreach(lc, applied)
+		{
+			PlanEntry  *e = (PlanEntry *) lfirst(lc);
+
+			if (version_cmp(e->version, a->version) > 0)
+				newer = lappend(newer, applied_name(e));
+		}
+		if (newer != NIL)
+			ereport(WARNING,
+					(errmsg("undoing version %s while newer migrations stay applied: %s",
+							a->version, join_names(newer)),
+					 errdetail("Only the undo script of version %s runs; the newer migrations are not undone.",
+							   a->version)));
+		return list_make1(found);
+	}
+
+	if (a->target)
+	{
+		if (plan->baseline && version_cmp(a->target, plan->baseline) < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot undo below the baseline of track \"%s\"", track),
+					 errdetail("The track was baselined at version %s: the migrations up to it were "
+							   "never applied by migrate, so they cannot be undone.", plan->baseline),
+					 errhint("Undo down to target => '%s' at the lowest.", plan->baseline)));
+		foreach(lc, applied)
+		{
+			PlanEntry  *e = (PlanEntry *) lfirst(lc);
+
+			if (version_cmp(e->version, a->target) > 0)
+				todo = lappend(todo, e);
+		}
+		return todo;
+	}
+
+	return applied == NIL ? NIL : list_make1(linitial(applied));
+}
+
+/*
+ * Refuse an undo before anything runs: a misnamed file, duplicate
+ * versions, a dirty migration anywhere, a changed file among those to
+ * undo (as apply refuses), or one of them without an undo script.
+ */
+static void
+undo_check(MigrationPlan *plan, List *todo, const char *target)
+{
+	List	   *problems = NIL;
+	List	   *no_undo = NIL;
+	ListCell   *lc;
+
+	foreach(lc, plan_problems(plan, true, false))
+	{
+		PlanProblem *p = (PlanProblem *) lfirst(lc);
+
+		if (p->kind == PROBLEM_CHANGED && !list_member_ptr(todo, p->entry))
+			continue;
+		problems = lappend(problems, p);
+	}
+	plan_raise(problems);
+
+	foreach(lc, todo)
+	{
+		PlanEntry  *e = (PlanEntry *) lfirst(lc);
+
+		if (e->undo == NULL)
+			no_undo = lappend(no_undo, applied_name(e));
+	}
+	if (no_undo != NIL)
+	{
+		List	   *versions = NIL;
+
+		foreach(lc, todo)
+			versions = lappend(versions, (char *) ((PlanEntry *) lfirst(lc))->version);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 list_length(no_undo) == 1 ?
+				 errmsg("migration %s has no undo script", (char *) linitial(no_undo)) :
+				 errmsg("migrations %s have no undo script", join_names(no_undo)),
+				 list_length(versions) == 1 ?
+				 errdetail("Nothing was undone.") :
+				 errdetail("This undo would undo versions %s, newest first; nothing was undone.",
+						   join_names(versions)),
+				 errhint("Add the missing undo script%s (U<version>__<description>.sql)%s.",
+						 list_length(no_undo) == 1 ? "" : "s",
+						 target ? ", or undo to a higher target" : "")));
+	}
+}
+
+/* the work of undo, under the runner lock */
+static void
+undo_body(ApplyRun *ar, void *arg)
+{
+	UndoArgs   *a = (UndoArgs *) arg;
+	MigrationPlan *plan;
+	char	   *real_dir;
+	List	   *todo;
+	ListCell   *lc;
+	MemoryContext mcxt;
+	const char *now;
+
+	plan = load_plan(ar->dir, ar->track, NULL, &real_dir);
+	ar->real_dir = real_dir;
+
+	todo = undo_selection(plan, a, ar->track);
+	if (todo == NIL)
+	{
+		ereport(NOTICE,
+				(errmsg("migrate: nothing to undo on track \"%s\", %s", ar->track,
+						plan->current ? psprintf("at version %s", plan->current) :
+						"no version applied")));
+		return;
+	}
+	undo_check(plan, todo, a->target);
+	now = version_after_undo(plan, todo);
+
+	mcxt = AllocSetContextCreate(ar->cxt, "migrate undo", ALLOCSET_DEFAULT_SIZES);
+	foreach(lc, todo)
+	{
+		MemoryContextSwitchTo(mcxt);
+		run_migration(ar, ((PlanEntry *) lfirst(lc))->undo);
+		MemoryContextReset(mcxt);
+	}
+	MemoryContextSwitchTo(ar->cxt);
+	ereport(NOTICE,
+			(errmsg("migrate: undid %d migration(s) on track \"%s\", %s",
+					list_length(todo), ar->track,
+					now ? psprintf("now at version %s", now) : "no version applied")));
+}
+
+/*
+ * CALL migrate.undo(dir, target, version, track, confirm)
+ */
+Datum
+migrate_undo(PG_FUNCTION_ARGS)
+{
+	ApplyRun	ar;
+	UndoArgs	a;
+	char	   *dir = required_arg(fcinfo, 0, "dir");
+	char	   *target = text_arg(fcinfo, 1);
+	char	   *version = text_arg(fcinfo, 2);
+	char	   *track = required_arg(fcinfo, 3, "track");
+
+	migrate_check_changing_call(fcinfo, text_arg(fcinfo, 4));
+	if (target && version)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target and version cannot both be given"),
+				 errhint("Use target => to undo every migration above a version, "
+						 "or version => to undo exactly one.")));
+	if (target)
+		target = version_check(target);
+	if (version)
+		version = version_check(version);
+
+	run_init(fcinfo, &ar, dir, track);
+	a.target = run_strdup(&ar, target);
+	a.version = run_strdup(&ar, version);
+	run_locked(&ar, undo_body, &a);
+	PG_RETURN_VOID();
+}
+
+/*
+ * SELECT migrate.validate(dir, track): one error listing every problem,
+ * nothing when the directory and the history agree.  Reads only, like
+ * status, so it takes no lock.
+ */
+Datum
+migrate_validate(PG_FUNCTION_ARGS)
+{
+	char	   *dir = required_arg(fcinfo, 0, "dir");
+	char	   *track = required_arg(fcinfo, 1, "track");
+	char	   *real_dir;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan_validate(load_plan(dir, track, NULL, &real_dir), track);
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	PG_RETURN_VOID();
+}
+
+/* one line of repair's result */
+static void
+repair_line(RepairOut *out, char *line)
+{
+	Datum		value = CStringGetTextDatum(line);
+	bool		isnull = false;
+
+	tuplestore_putvalues(out->ts, out->desc, &value, &isnull);
+}
+
+/* remove the failed rows of the track, one line per row, in rank order */
+static void
+repair_failed_rows(ApplyRun *ar, RepairOut *out)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	int			ret;
+	uint64		i;
+
+	args[0] = CStringGetTextDatum(ar->track);
+	ret = SPI_execute_with_args("WITH removed AS ("
+								" DELETE FROM migrate.history"
+								" WHERE track OPERATOR(pg_catalog.=) $1 AND NOT success"
+								" RETURNING rank, version, type, script, dirty, error_line) "
+								"SELECT rank, coalesce(script, 'version ' OPERATOR(pg_catalog.||) version), "
+								"type, dirty, error_line FROM removed ORDER BY rank",
+								1, argtypes, args, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not remove failed rows from migrate.history: %s",
+			 SPI_result_code_string(ret));
+
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *rank = SPI_getvalue(tup, desc, 1);
+		char	   *name = SPI_getvalue(tup, desc, 2);
+		char	   *type = SPI_getvalue(tup, desc, 3);
+		bool		isnull;
+		bool		dirty = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+		char	   *line = SPI_getvalue(tup, desc, 5);
+		const char *what = strcmp(type, "undo") == 0 ? "failed undo" : "failed run";
+
+		if (dirty)
+			repair_line(out, psprintf("cleared dirty %s: removed its %s (rank %s)%s; "
+									  "it is pending again",
+									  name ? name : "migration", what, rank,
+									  line ? psprintf(", which stopped at line %s", line) : ""));
+		else
+			repair_line(out, psprintf("removed the %s of %s (rank %s)", what,
+									  name ? name : "a migration", rank));
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* record the file's checksum on the row that applied a migration */
+static void
+repair_checksum(HistoryRow *row, const char *checksum)
+{
+	Oid			argtypes[2] = {INT8OID, TEXTOID};
+	Datum		args[2];
+	int			ret;
+
+	args[0] = Int64GetDatum(row->rank);
+	args[1] = CStringGetTextDatum(checksum);
+	ret = SPI_execute_with_args("UPDATE migrate.history SET checksum = $2 "
+								"WHERE rank OPERATOR(pg_catalog.=) $1",
+								2, argtypes, args, NULL, false, 0);
+	if (ret != SPI_OK_UPDATE || SPI_processed != 1)
+		elog(ERROR, "could not update row %lld of migrate.history", (long long) row->rank);
+}
+
+/*
+ * The work of repair, under the runner lock.  Checksums are re-recorded
+ * by updating the row that applied the migration, not by a new row: a
+ * new row would claim the migration was applied again (at the time of
+ * the repair, by whoever repaired), and status would show that.  The row
+ * keeps the SQL text that actually ran; the old checksum is in repair's
+ * result.
+ */
+static void
+repair_body(ApplyRun *ar, void *arg)
+{
+	RepairOut  *out = (RepairOut *) arg;
+	MigrationPlan *plan;
+	char	   *real_dir;
+	ListCell   *lc;
+
+	plan = load_plan(ar->dir, ar->track, NULL, &real_dir);
+	repair_failed_rows(ar, out);
+
+	foreach(lc, plan->entries)
+	{
+		PlanEntry  *e = (PlanEntry *) lfirst(lc);
+		HistoryRow *row = e->applied;
+
+		/* repeatables with another checksum are simply pending: not repaired */
+		if (e->version == NULL || row == NULL || e->script == NULL)
+			continue;
+		if (row->checksum == NULL)
+		{
+			repair_checksum(row, e->script->checksum);
+			repair_line(out, psprintf("recorded the checksum of %s (applied without one): %s",
+									  e->script->name, e->script->checksum));
+		}
+		else if (strcmp(row->checksum, e->script->checksum) != 0)
+		{
+			repair_checksum(row, e->script->checksum);
+			repair_line(out, psprintf("re-recorded the checksum of %s: was %s, now %s",
+									  e->script->name, row->checksum, e->script->checksum));
+		}
+	}
+}
+
+/*
+ * SELECT * FROM migrate.repair(dir, track): one line per thing done.
+ */
+Datum
+migrate_repair(PG_FUNCTION_ARGS)
+{
+	char	   *dir = required_arg(fcinfo, 0, "dir");
+	char	   *track = required_arg(fcinfo, 1, "track");
+	RepairOut	out;
+	ApplyRun	ar;
+
+	migrate_check_changing_call(fcinfo, text_arg(fcinfo, 2));
+	out.ts = materialize_result(fcinfo, &out.desc);
+	run_init(fcinfo, &ar, dir, track);
+	run_locked(&ar, repair_body, &out);
+	PG_RETURN_NULL();
+}
+
+/* the work of baseline, under the runner lock */
+static void
+baseline_body(ApplyRun *ar, void *arg)
+{
+	BaselineArgs *a = (BaselineArgs *) arg;
+	ScriptSet  *none = palloc0(sizeof(ScriptSet));
+	MigrationPlan *plan = plan_build(none, history_load(ar->track, CurrentMemoryContext), NULL);
+	List	   *above = NIL;
+	ListCell   *lc;
+	HistoryEntry he;
+
+	foreach(lc, plan->entries)
+	{
+		PlanEntry  *e = (PlanEntry *) lfirst(lc);
+
+		if (e->version && e->applied && version_cmp(e->version, a->version) > 0)
+			above = lappend(above, applied_name(e));
+	}
+	if (above != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot baseline track \"%s\" at version %s", ar->track, a->version),
+				 errdetail("Migrations above that version are already applied: %s. A baseline "
+						   "says the database is at version %s; it would hide them.",
+						   join_names(above), a->version),
+				 errhint("Baseline at version %s or higher, or undo those migrations first.",
+						 plan->current)));
+	if (plan->baseline && version_cmp(plan->baseline, a->version) >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("track \"%s\" is already baselined at version %s", ar->track, plan->baseline),
+				 errdetail("A baseline can only move the track forward."),
+				 errhint("Baseline at a version above %s.", plan->baseline)));
+
+	memset(&he, 0, sizeof(he));
+	he.track = ar->track;
+	he.version = a->version;
+	he.description = a->description;
+	he.type = "baseline";
+	he.execution_ms = -1;
+	he.success = true;
+	history_record(&he);
+	ereport(NOTICE,
+			(errmsg("migrate: track \"%s\" baselined at version %s", ar->track, a->version),
+			 errdetail("Migrations up to version %s count as applied; newer ones are pending.",
+					   a->version)));
+}
+
+/*
+ * SELECT migrate.baseline(version, description, track)
+ */
+Datum
+migrate_baseline(PG_FUNCTION_ARGS)
+{
+	char	   *version = version_check(required_arg(fcinfo, 0, "version"));
+	char	   *description = required_arg(fcinfo, 1, "description");
+	char	   *track = required_arg(fcinfo, 2, "track");
+	BaselineArgs a;
+	ApplyRun	ar;
+
+	migrate_check_changing_call(fcinfo, text_arg(fcinfo, 3));
+	run_init(fcinfo, &ar, NULL, track);
+	a.version = run_strdup(&ar, version);
+	a.description = run_strdup(&ar, description);
+	run_locked(&ar, baseline_body, &a);
+	PG_RETURN_VOID();
+}
+
+/*
+ * CALL migrate.run(file): run one file from an allowed directory, once,
+ * recording nothing (seed data for development).  Outside a transaction
+ * block it commits when the file is done; its SET commands last until
+ * then, as with psql -f.
+ */
+Datum
+migrate_run(PG_FUNCTION_ARGS)
+{
+	char	   *file;
+	bool		nonatomic = fcinfo->context != NULL && IsA(fcinfo->context, CallContext) &&
+		!castNode(CallContext, fcinfo->context)->atomic;
+	MigrationScript s;
+	ScriptRun	run;
+	TimestampTz start = GetCurrentTimestamp();
+	int			nestlevel;
+
+	migrate_check_changing_call(fcinfo, text_arg(fcinfo, 1));
+	if (SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* allocated in SPI's procedure context, which survives the commit */
+	file = required_arg(fcinfo, 0, "file");
+
+	memset(&s, 0, sizeof(s));
+	s.file = source_file(file);
+	s.name = file;
+	s.path = s.file->path;
+	s.kind = MIGRATION_VERSIONED;
+	s.description = "";
+
+	memset(&run, 0, sizeof(run));
+	run.script = &s;
+	run.what = "file";
+
+	nestlevel = NewGUCNestLevel();
+	execute_script(&run);
+	AtEOXact_GUC(false, nestlevel);
+	if (nonatomic)
+		commit_and_continue();
+
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	ereport(NOTICE,
+			(errmsg("ran %s: %d statement(s) (%.3f ms), not recorded", file, run.statements,
+					(double) (GetCurrentTimestamp() - start) / 1000.0)));
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,547 @@
+/*-------------------------------------------------------------------------
+ *
+ * nontx.c
+ *	  Migrations that run outside a transaction: deciding which files must,
+ *	  and describing what one that failed part-way left behind.
+ *
+ * A file runs outside a transaction, statement by statement in a
+ * background worker (worker.c), when one of its statements can only run
+ * at top level (the statements whose execution calls
+ * PreventInTransactionBlock: CREATE/DROP INDEX CONCURRENTLY, REINDEX
+ * CONCURRENTLY, VACUUM, CREATE/DROP DATABASE, ...), or when it carries
+ * another tool's marker for that: a line "-- migrate:up transaction:false"
+ * (dbmate), "-- +migrate Up notransaction" (sql-migrate), or ".autocommit."
+ * in its name.  Statements are judged from their raw parse tree, parsed
+ * one at a time from the streaming splitter, so a file of any size is
+ * scanned in bounded memory; only statements whose first word can start
+ * such a statement are parsed at all.  Files a migration includes with
+ * \i are not scanned: such a migration needs the marker.
+ *
+ * Such a file cannot be rolled back: if it fails part-way, the statements
+ * before the failure stay committed, and a failed concurrent index build
+ * leaves an INVALID index.  The migration is then recorded as dirty, with
+ * a summary that says which statement succeeded last and which invalid
+ * indexes appeared, and further runs refuse until it is repaired by hand.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/defrem.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "nodes/parsenodes.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "compat.h"
+#include "nontx.h"
+#include "source.h"
+#include "splitter.h"
+
+/* how much of a line is looked at for a marker */
+#define MARKER_LINE_MAX 128
+
+/* a script being read for markers, line by line, as the splitter pulls it */
+typedef struct MarkerScan
+{
+	ScriptReader *reader;
+	char		line[MARKER_LINE_MAX];	/* start of the current line */
+	int			len;
+	int			lineno;			/* number of the current line */
+	bool		eof;
+	const char *marker;			/* the marker found, or NULL */
+	int			marker_line;
+} MarkerScan;
+
+/* the other tools' marker on one line, or NULL */
+static const char *
+marker_of_line(char *line)
+{
+	char	   *words[8];
+	int			n = 0;
+	char	   *p = line;
+	int			i;
+
+	while (*p == ' ' || *p == '\t' || *p == '\r')
+		p++;
+	if (strncmp(p, "--", 2) != 0)
+		return NULL;
+	p += 2;
+	while (n < lengthof(words))
+	{
+		while (*p == ' ' || *p == '\t' || *p == '\r')
+			p++;
+		if (*p == '\0')
+			break;
+		words[n++] = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\r')
+			p++;
+		if (*p)
+			*p++ = '\0';
+	}
+
+	/* dbmate: -- migrate:up transaction:false */
+	if (n >= 2 && pg_strcasecmp(words[0], "migrate:up") == 0)
+		for (i = 1; i < n; i++)
+			if (pg_strcasecmp(words[i], "transaction:false") == 0)
+				return "-- migrate:up transaction:false";
+	/* sql-migrate: -- +migrate Up notransaction */
+	if (n >= 3 && pg_strcasecmp(words[0], "+migrate") == 0 &&
+		pg_strcasecmp(words[1], "up") == 0)
+		for (i = 2; i < n; i++)
+			if (pg_strcasecmp(words[i], "notransaction") == 0)
+				return "-- +migrate Up notransaction";
+	return NULL;
+}
+
+/* the current line is complete: look at it */
+static void
+end_of_line(MarkerScan *ms)
+{
+	if (ms->marker == NULL)
+	{
+		ms->line[ms->len] = '\0';
+		ms->marker = marker_of_line(ms->line);
+		if (ms->marker)
+			ms->marker_line = ms->lineno;
+	}
+	ms->len = 0;
+	ms->lineno++;
+}
+
+/* read callback for the splitter: read, and look at each line on the way */
+static size_t
+marker_read(void *arg, char *buf)
+{
+	MarkerScan *ms = (MarkerScan *) arg;
+	size_t		n = source_read(ms->reader, buf);
+	const char *p = buf;
+	const char *end = buf + n;
+
+	while (p < end)
+	{
+		const char *nl = memchr(p, '\n', end - p);
+		const char *stop = nl ? nl : end;
+		size_t		room = sizeof(ms->line) - 1 - ms->len;
+		size_t		take = Min((size_t) (stop - p), room);
+
+		memcpy(ms->line + ms->len, p, take);
+		ms->len += take;
+		if (nl == NULL)
+			break;
+		end_of_line(ms);
+		p = nl + 1;
+	}
+	if (n == 0 && !ms->eof)
+	{
+		ms->eof = true;
+		if (ms->len > 0)
+			end_of_line(ms);
+	}
+	return n;
+}
+
+/* might a statement starting with this word need top level? */
+static bool
+candidate_word(const char *w)
+{
+	static const char *const words[] = {
+		"create", "drop", "reindex", "vacuum", "cluster", "alter", "discard",
+		"commit", "rollback", NULL
+	};
+	int			i;
+
+	for (i = 0; words[i]; i++)
+		if (strcmp(w, words[i]) == 0)
+			return true;
+	return false;
+}
+
+/* is option name set (to true) in a DefElem list? */
+static bool
+has_option(List *options, const char *name, bool check_value)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, name) == 0)
+			return check_value ? defGetBoolean(def) : true;
+	}
+	return false;
+}
+
+/*
+ * The statement a raw parse tree is, if it can only run at top level
+ * (outside a transaction block), or NULL.  These are the statements whose
+ * execution calls PreventInTransactionBlock.
+ */
+static const char *
+needs_top_level(Node *n)
+{
+	switch (nodeTag(n))
+	{
+		case T_IndexStmt:
+			return ((IndexStmt *) n)->concurrent ? "CREATE INDEX CONCURRENTLY" : NULL;
+		case T_DropStmt:
+			return ((DropStmt *) n)->concurrent ? "DROP INDEX CONCURRENTLY" : NULL;
+		case T_ReindexStmt:
+			{
+				ReindexStmt *r = (ReindexStmt *) n;
+
+				if (r->kind == REINDEX_OBJECT_SCHEMA)
+					return "REINDEX SCHEMA";
+				if (r->kind == REINDEX_OBJECT_SYSTEM)
+					return "REINDEX SYSTEM";
+				if (r->kind == REINDEX_OBJECT_DATABASE)
+					return "REINDEX DATABASE";
+#ifdef MIGRATE_REINDEX_HAS_PARAMS
+				if (has_option(r->params, "concurrently", true))
+					return "REINDEX CONCURRENTLY";
+#else
+				if (r->concurrent)
+					return "REINDEX CONCURRENTLY";
+#endif
+				return NULL;
+			}
+		case T_VacuumStmt:
+			return ((VacuumStmt *) n)->is_vacuumcmd ? "VACUUM" : NULL;
+		case T_ClusterStmt:
+			/* CLUSTER without a table clusters each table in its own transaction */
+			return ((ClusterStmt *) n)->relation == NULL ? "CLUSTER" : NULL;
+		case T_CreatedbStmt:
+			return "CREATE DATABASE";
+		case T_DropdbStmt:
+			return "DROP DATABASE";
+		case T_AlterDatabaseStmt:
+			return has_option(((AlterDatabaseStmt *) n)->options, "tablespace", false) ?
+				"ALTER DATABASE SET TABLESPACE" : NULL;
+		case T_CreateTableSpaceStmt:
+			return "CREATE TABLESPACE";
+		case T_DropTableSpaceStmt:
+			return "DROP TABLESPACE";
+		case T_AlterSystemStmt:
+			return "ALTER SYSTEM";
+		case T_DiscardStmt:
+			return ((DiscardStmt *) n)->target == DISCARD_ALL ? "DISCARD ALL" : NULL;
+		case T_TransactionStmt:
+			switch (((TransactionStmt *) n)->kind)
+			{
+				case TRANS_STMT_COMMIT_PREPARED:
+					return "COMMIT PREPARED";
+				case TRANS_STMT_ROLLBACK_PREPARED:
+					return "ROLLBACK PREPARED";
+				default:
+					return NULL;
+			}
+		case T_CreateSubscriptionStmt:
+			/* with a replication slot (the default) */
+			return "CREATE SUBSCRIPTION";
+		case T_DropSubscriptionStmt:
+			return "DROP SUBSCRIPTION";
+		case T_AlterSubscriptionStmt:
+			switch (((AlterSubscriptionStmt *) n)->kind)
+			{
+				case ALTER_SUBSCRIPTION_REFRESH:
+				case ALTER_SUBSCRIPTION_SET_PUBLICATION:
+#ifdef MIGRATE_HAS_SUBSCRIPTION_ADD_DROP
+				case ALTER_SUBSCRIPTION_ADD_PUBLICATION:
+				case ALTER_SUBSCRIPTION_DROP_PUBLICATION:
+#endif
+					/* with refresh (the default) */
+					return "ALTER SUBSCRIPTION with refresh";
+				default:
+					return NULL;
+			}
+#ifdef MIGRATE_HAS_DETACH_CONCURRENTLY
+		case T_AlterTableStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((AlterTableStmt *) n)->cmds)
+				{
+					AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+					if (cmd->subtype == AT_DetachPartition &&
+						((PartitionCmd *) cmd->def)->concurrent)
+						return "ALTER TABLE ... DETACH PARTITION CONCURRENTLY";
+				}
+				return NULL;
+			}
+#endif
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * The top-level-only statement st is, or NULL.  A statement that does not
+ * parse is left for execution to report, with its line.
+ */
+static const char *
+statement_needs_top_level(const Statement *st)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *parsed = NIL;
+	const char *what = NULL;
+	ListCell   *lc;
+
+	PG_TRY();
+	{
+		parsed = migrate_raw_parser(st->text);
+		foreach(lc, parsed)
+		{
+			what = needs_top_level(((RawStmt *) lfirst(lc))->stmt);
+			if (what)
+				break;
+		}
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		int			category;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+		if (category != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
+			category != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
+		/* the raw parser holds nothing but memory: forgetting the error is safe */
+		FlushErrorState();
+		what = NULL;
+	}
+	PG_END_TRY();
+	return what;
+}
+
+/* read a script through; the reason it must run outside a transaction, or NULL */
+static char *
+scan_script(const MigrationScript *s, MemoryContext result_cxt)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "migrate nontx scan",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext stmtcxt = AllocSetContextCreate(cxt, "migrate nontx statement",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	MarkerScan *ms = palloc0(sizeof(MarkerScan));
+	Splitter   *sp;
+	Statement	st;
+	char	   *why = NULL;
+
+	ms->reader = source_open(s->file);
+	ms->lineno = 1;
+	sp = splitter_create(marker_read, ms);
+
+	for (;;)
+	{
+		const char *what = NULL;
+		bool		more;
+
+		MemoryContextSwitchTo(stmtcxt);
+		more = splitter_next(sp, &st);
+		if (more && st.kind == STMT_SQL && candidate_word(st.first_word))
+			what = statement_needs_top_level(&st);
+		MemoryContextSwitchTo(result_cxt);
+		if (what)
+			why = psprintf("%s at line %d", what, st.line);
+		else if (ms->marker)
+			why = psprintf("the marker \"%s\" at line %d", ms->marker, ms->marker_line);
+		if (why || !more)
+			break;
+		MemoryContextReset(stmtcxt);
+	}
+
+	MemoryContextSwitchTo(cxt);
+	splitter_free(sp);
+	source_close(ms->reader, NULL);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return why;
+}
+
+/*
+ * Must script s run outside a transaction?  If so, *why says what makes
+ * it so ("CREATE INDEX CONCURRENTLY at line 3").  A file that cannot be
+ * read or split here is left to the execution, which reports it with its
+ * line and records the failure.
+ */
+bool
+nontx_detect(const MigrationScript *s, char **why)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	char	   *volatile reason = NULL;
+	const char *base = strrchr(s->name, '/');
+
+	base = base ? base + 1 : s->name;
+	if (strstr(base, ".autocommit.") != NULL)
+	{
+		*why = pstrdup("\".autocommit.\" in its name");
+		return true;
+	}
+
+	/* a subtransaction, so that a failure to read releases the file */
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		reason = scan_script(s, oldcxt);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		int			category;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+		/* a cancel or a lack of resources is not about the file */
+		if (category == ERRCODE_OPERATOR_INTERVENTION ||
+			category == ERRCODE_INSUFFICIENT_RESOURCES)
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		reason = NULL;
+	}
+	PG_END_TRY();
+
+	*why = reason;
+	return reason != NULL;
+}
+
+/* OIDs of the invalid indexes of the database now */
+List *
+nontx_invalid_indexes(void)
+{
+	List	   *oids = NIL;
+	uint64		i;
+	int			ret;
+
+	ret = SPI_execute("SELECT indexrelid FROM pg_catalog.pg_index WHERE NOT indisvalid",
+					  true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not list invalid indexes: %s", SPI_result_code_string(ret));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+
+		oids = lappend_oid(oids, DatumGetObjectId(d));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return oids;
+}
+
+/* the invalid indexes that are not in before, as a list for a message, or NULL */
+static char *
+new_invalid_indexes(List *before, int *count)
+{
+	StringInfoData buf;
+	uint64		i;
+	int			ret;
+
+	*count = 0;
+	ret = SPI_execute("SELECT i.indexrelid, "
+					  "pg_catalog.format('%I.%I', n.nspname, c.relname) "
+					  "FROM pg_catalog.pg_index i "
+					  "JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.indexrelid "
+					  "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
+					  "WHERE NOT i.indisvalid ORDER BY 2",
+					  true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not list invalid indexes: %s", SPI_result_code_string(ret));
+
+	initStringInfo(&buf);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			oid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														 SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (list_member_oid(before, oid))
+			continue;
+		if (buf.len > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+		(*count)++;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return *count > 0 ? buf.data : NULL;
+}
+
+/*
+ * A migration run outside a transaction failed with message (at
+ * error_line, 0 if unknown).  Returns whether it left the database
+ * changed (dirty): a statement committed before the failure, or an
+ * invalid index appeared.  *summary is what the history row records:
+ * the error, the last statement that succeeded and the invalid indexes.
+ * The worker must have stopped; the caller must be SPI-connected.
+ */
+bool
+nontx_describe_failure(const char *script, WorkerSession *ws, List *invalid_before,
+					   const char *message, int error_line, char **summary)
+{
+	WorkerProgress progress;
+	StringInfoData buf;
+	int			ninvalid;
+	char	   *invalid;
+
+	memset(&progress, 0, sizeof(progress));
+	if (ws)
+		progress = worker_progress(ws);
+	invalid = new_invalid_indexes(invalid_before, &ninvalid);
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, message);
+	if (error_line > 0)
+		appendStringInfo(&buf, " (line %d)", error_line);
+	appendStringInfoString(&buf, ". It ran outside a transaction: ");
+	if (progress.committed_line > 0)
+	{
+		appendStringInfo(&buf, "its statements up to line %d", progress.committed_line);
+		if (progress.committed_file && strcmp(progress.committed_file, script) != 0)
+			appendStringInfo(&buf, " of included file %s", progress.committed_file);
+		appendStringInfo(&buf, " were committed, the last one being \"%s\"",
+						 progress.committed_text);
+	}
+	else
+		appendStringInfoString(&buf, "none of its statements was committed");
+	if (invalid)
+		appendStringInfo(&buf, "; it left the invalid %s %s",
+						 ninvalid == 1 ? "index" : "indexes", invalid);
+	appendStringInfoChar(&buf, '.');
+
+	*summary = buf.data;
+	return progress.committed_line > 0 || invalid != NULL;
+}
+
+/*
+ * "unsafe use of new value" of an enum: say how a migration can use an
+ * enum value it adds.
+ */
+void
+nontx_enum_hint(ErrorData *edata, bool nonatomic)
+{
+	if (edata->sqlerrcode != ERRCODE_UNSAFE_NEW_ENUM_VALUE_USAGE)
+		return;
+	if (nonatomic)
+		edata->hint = pstrdup("New enum values must be committed before they can be used: "
+							  "use the value in a later migration, or let this migration run "
+							  "outside a transaction by adding the line "
+							  "\"-- migrate:up transaction:false\" to it.");
+	else
+		edata->hint = pstrdup("New enum values must be committed before they can be used, and "
+							  "this call of migrate.apply runs all migrations in one transaction: "
+							  "call it with CALL outside a transaction block, so that each "
+							  "migration commits.");
+}

@@ -1,0 +1,29 @@
+/*-------------------------------------------------------------------------
+ *
+ * nontx.h
+ *	  Migrations that run outside a transaction: which ones, and what a
+ *	  failure part-way leaves behind.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_NONTX_H
+#define MIGRATE_NONTX_H
+
+#include "migrate.h"
+#include "worker.h"
+
+/* what to do about a dirty migration (apply's warning, plan_check's refusal) */
+#define NONTX_REPAIR_HINT \
+	"Repair the database by hand: drop any invalid index it left, and undo what its " \
+	"committed statements did (or make them idempotent, e.g. CREATE INDEX CONCURRENTLY " \
+	"IF NOT EXISTS), since the migration runs again from its first statement. " \
+	"Then run SELECT migrate.repair(dir) and apply again."
+
+extern bool nontx_detect(const MigrationScript *s, char **why);
+extern List *nontx_invalid_indexes(void);
+extern bool nontx_describe_failure(const char *script, WorkerSession *ws,
+								   List *invalid_before, const char *message,
+								   int error_line, char **summary);
+extern void nontx_enum_hint(ErrorData *edata, bool nonatomic);
+
+#endif							/* MIGRATE_NONTX_H */

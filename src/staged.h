@@ -1,0 +1,16 @@
+/*-------------------------------------------------------------------------
+ *
+ * staged.h
+ *	  Staged scripts: migration files kept as SQL text in migrate.staged.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_STAGED_H
+#define MIGRATE_STAGED_H
+
+#include "source.h"
+
+extern List *staged_list_bundle(const char *bundle);
+extern SourceFile *staged_file_by_path(const char *path);
+
+#endif							/* MIGRATE_STAGED_H */
