@@ -180,6 +180,39 @@ AS 'MODULE_PATHNAME', 'migrate_split_check';
 COMMENT ON FUNCTION migrate._split_check(text, integer)
     IS 'internal (tests): NULL if the splitter splits sql as the server parser does, else the first difference';
 
+-- Directory layouts and adopt (src/layout*.c, src/scripts.c, src/adopt.c)
+
+-- Every script migrate reads in a directory, and the layout it was read as.
+CREATE FUNCTION migrate.scripts(
+    dir text,
+    OUT layout text,
+    OUT version text,
+    OUT description text,
+    OUT type text,
+    OUT script text,
+    OUT checksum text)
+RETURNS SETOF record
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_scripts';
+
+COMMENT ON FUNCTION migrate.scripts(text)
+    IS 'every script of a directory as migrate reads it: layout, kind, version, checksum';
+
+-- Import the history another tool kept, so that the next apply re-runs
+-- nothing; the old table is only read.
+CREATE FUNCTION migrate.adopt(
+    tool text,
+    track text DEFAULT 'main',
+    dir text DEFAULT NULL,
+    history_table text DEFAULT NULL,
+    confirm text DEFAULT NULL)
+RETURNS integer
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_adopt';
+
+COMMENT ON FUNCTION migrate.adopt(text, text, text, text, text)
+    IS 'record the migrations another tool applied (flyway, node-pg-migrate, golang-migrate, dbmate, drizzle, sqitch)';
+
 -- Nothing is granted to PUBLIC: a DBA grants EXECUTE and rights on the
 -- history to the roles that may run migrations (see README).
 REVOKE ALL ON ALL TABLES IN SCHEMA migrate FROM PUBLIC;

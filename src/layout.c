@@ -1,21 +1,40 @@
 /*-------------------------------------------------------------------------
  *
  * layout.c
- *	  File names -> kind, version and description; version order.
+ *	  Which layout a directory uses; versions and their order.
  *
- * Flyway's names are the default layout:
- *	  V<version>__<description>.sql   versioned, applied once in order
- *	  U<version>__<description>.sql   undoes the versioned one of that version
- *	  R__<description>.sql            repeatable
- * <version> is digits separated by '.' or '_' ("1", "1.2", "2_1",
- * "20240131120000"); it is normalized to its numeric parts joined by '.',
- * without leading zeros or trailing zero parts, so "01" is "1" and "1.0"
- * is "1": two files whose versions normalize alike are duplicates.
- * Versions compare numerically part by part, of any length (no overflow).
- * <description> reads '_' as a space.  Any other name ending in .sql is
- * misnamed and reported; other files are not scripts.
+ * A directory is read the way the tool that wrote it reads it.  Each
+ * layout has a parser, layout_<tool>.c, whose claims() recognises the
+ * tool's files:
+ *	  layout_flyway.c        V1__x.sql, U1__x.sql, R__x.sql (the default)
+ *	  layout_golang.c        1_x.up.sql, 1_x.down.sql
+ *	  layout_dbmate.c        1_x.sql with "-- migrate:up" / "-- migrate:down"
+ *	  layout_node_pg.c       1_x.sql with "-- Up Migration" / "-- Down Migration"
+ *	  layout_timestamped.c   20240131_120000_x.sql, ..._x_rollback.sql
+ *	  layout_diesel.c        2024-01-31-120000_x/up.sql, down.sql
+ *	  layout_prisma.c        20240131120000_x/migration.sql (down.sql)
+ *	  layout_drizzle.c       0000_x.sql, meta/_journal.json
+ *	  layout_sqitch.c        sqitch.plan, deploy/x.sql, revert/x.sql
+ * The markers that tell dbmate and node-pg-migrate files (and the plain
+ * files of the other <digits>_<name>.sql layouts) apart are found by
+ * layout_sections.c.
  *
- * This file touches no database.
+ * Detection: every file of the directory is offered to every layout.  The
+ * directory's layout is the one that claims all claimed files: files of
+ * two layouts that no single layout claims together are an error naming
+ * one file of each ("mixes layouts"), and files that two layouts claim
+ * equally are an error naming them ("ambiguous").  A directory with no
+ * claimed file is read as Flyway's.  A .sql file that no layout claims is
+ * misnamed, reported with the naming rules of the detected layout.
+ *
+ * Versions: <version> is digits separated by '.' or '_' ("1", "1.2",
+ * "2_1", "20240131120000"); it is normalized to its numeric parts joined
+ * by '.', without leading zeros or trailing zero parts, so "01" is "1"
+ * and "1.0" is "1": two files whose versions normalize alike are
+ * duplicates.  Versions compare numerically part by part, of any length
+ * (no overflow).  Each layout says how its names map to versions.
+ *
+ * This file, and every layout parser, touches no database.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,7 +42,7 @@
 
 #include "lib/stringinfo.h"
 
-#include "layout.h"
+#include "layouts.h"
 
 /*
  * Normalize raw[0..len) as a version; NULL if it is not one.
@@ -123,9 +142,54 @@ version_cmp(const char *a, const char *b)
 	}
 }
 
+/* the layouts, in the order their names appear in messages */
+static const Layout *const all_layouts[] = {
+	&layout_flyway,
+	&layout_golang_migrate,
+	&layout_dbmate,
+	&layout_node_pg_migrate,
+	&layout_timestamped,
+	&layout_diesel,
+	&layout_prisma,
+	&layout_drizzle,
+	&layout_sqitch
+};
+
+#define NUM_LAYOUTS lengthof(all_layouts)
+
+/* the last component of a '/'-separated name */
+const char *
+layout_base_name(const char *name)
+{
+	const char *slash = strrchr(name, '/');
+
+	return slash ? slash + 1 : name;
+}
+
+/* does s end with suffix (ASCII case ignored)? */
+bool
+layout_has_suffix(const char *s, const char *suffix)
+{
+	size_t		ls = strlen(s);
+	size_t		lx = strlen(suffix);
+
+	return ls >= lx && pg_strcasecmp(s + ls - lx, suffix) == 0;
+}
+
+/* how many ASCII digits s starts with */
+size_t
+layout_digits(const char *s)
+{
+	size_t		n = 0;
+
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	return n;
+}
+
 /* description from a file name part: '_' reads as a space */
-static char *
-description_from(const char *s, size_t len)
+char *
+layout_description(const char *s, size_t len)
 {
 	char	   *d = pnstrdup(s, len);
 	char	   *p;
@@ -136,39 +200,62 @@ description_from(const char *s, size_t len)
 	return d;
 }
 
-/*
- * Parse one Flyway name (the last path component).  Returns false if the
- * name fits no pattern.
- */
-static bool
-parse_flyway_name(const char *base, MigrationScript *s)
+static int
+compare_file_name(const void *a, const void *b)
 {
-	size_t		len = strlen(base);
-	const char *sep;
+	const char *name = (const char *) a;
+	const SourceFile *f = *(SourceFile *const *) b;
 
-	if (len < 4 || strcmp(base + len - 4, ".sql") != 0)
-		return false;
-	len -= 4;
+	return strcmp(name, f->name);
+}
 
-	if (base[0] == 'R' && len > 3 && strncmp(base, "R__", 3) == 0)
-	{
-		s->kind = MIGRATION_REPEATABLE;
-		s->version = NULL;
-		s->description = description_from(base + 3, len - 3);
-		return true;
-	}
+static int
+compare_files(const void *a, const void *b)
+{
+	return strcmp((*(SourceFile *const *) a)->name, (*(SourceFile *const *) b)->name);
+}
 
-	if (base[0] != 'V' && base[0] != 'U')
-		return false;
-	sep = strstr(base + 1, "__");
-	if (sep == NULL || sep - base > (ptrdiff_t) len || sep + 2 - base >= (ptrdiff_t) len)
-		return false;
-	s->version = version_normalize(base + 1, sep - (base + 1));
-	if (s->version == NULL)
-		return false;
-	s->kind = base[0] == 'V' ? MIGRATION_VERSIONED : MIGRATION_UNDO;
-	s->description = description_from(sep + 2, len - (sep + 2 - base));
-	return true;
+/* the file of the directory with this relative name, or NULL */
+SourceFile *
+layout_find_file(LayoutDir *dir, const char *name)
+{
+	SourceFile **found = bsearch(name, dir->files, dir->nfiles, sizeof(SourceFile *),
+								 compare_file_name);
+
+	return found ? *found : NULL;
+}
+
+/* a new script of set read from f */
+MigrationScript *
+layout_add_script(ScriptSet *set, SourceFile *f, MigrationKind kind,
+				  char *version, char *description)
+{
+	MigrationScript *s = palloc0(sizeof(MigrationScript));
+
+	s->file = f;
+	s->name = f->name;
+	s->path = f->path;
+	s->kind = kind;
+	s->version = version;
+	s->description = description;
+	set->scripts = lappend(set->scripts, s);
+	return s;
+}
+
+/* what the parsers see of a directory: its files, sorted for lookups */
+void
+layout_dir_init(LayoutDir *dir, List *files)
+{
+	ListCell   *lc;
+	int			i = 0;
+
+	memset(dir, 0, sizeof(LayoutDir));
+	dir->nfiles = list_length(files);
+	dir->files = palloc(sizeof(SourceFile *) * Max(dir->nfiles, 1));
+	foreach(lc, files)
+		dir->files[i++] = (SourceFile *) lfirst(lc);
+	/* source_list_dir sorts already, but a list may come from elsewhere */
+	qsort(dir->files, dir->nfiles, sizeof(SourceFile *), compare_files);
 }
 
 static int
@@ -192,41 +279,158 @@ compare_scripts(const ListCell *a, const ListCell *b)
 	return strcmp(sa->name, sb->name);
 }
 
+static int
+compare_names(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
+/* "\"a.sql\" is a Flyway file" lines: the first file of each layout in mask */
+static char *
+describe_files(LayoutDir *dir, const uint32 *masks, uint32 mask)
+{
+	StringInfoData buf;
+	int			l;
+
+	initStringInfo(&buf);
+	for (l = 0; l < (int) NUM_LAYOUTS; l++)
+	{
+		int			i;
+
+		if (!(mask & (1U << l)))
+			continue;
+		for (i = 0; i < dir->nfiles; i++)
+		{
+			if (masks[i] & (1U << l))
+			{
+				appendStringInfo(&buf, "%s\"%s\" is a %s file.",
+								 buf.len > 0 ? "\n" : "", dir->files[i]->name,
+								 all_layouts[l]->name);
+				break;
+			}
+		}
+	}
+	return buf.data;
+}
+
+/* the names of the layouts in mask, "a and b" */
+static char *
+layout_names(uint32 mask)
+{
+	StringInfoData buf;
+	int			l;
+
+	initStringInfo(&buf);
+	for (l = 0; l < (int) NUM_LAYOUTS; l++)
+	{
+		if (!(mask & (1U << l)))
+			continue;
+		mask &= ~(1U << l);
+		if (buf.len > 0)
+			appendStringInfoString(&buf, mask ? ", " : " and ");
+		appendStringInfoString(&buf, all_layouts[l]->name);
+	}
+	return buf.data;
+}
+
 /*
- * Classify the files of a directory.  Files whose names do not end in
- * .sql are not scripts and are left out; .sql files fitting no pattern
- * are collected as misnamed.
+ * The layout of a directory: the single layout that claims every claimed
+ * file.  Errors when the files belong to several layouts, or fit several
+ * equally.
+ */
+static const Layout *
+detect_layout(LayoutDir *dir, const uint32 *masks)
+{
+	uint32		all = 0;
+	uint32		common = ~0U;
+	int			i;
+	int			l;
+	int			found = -1;
+
+	for (i = 0; i < dir->nfiles; i++)
+	{
+		if (masks[i] == 0)
+			continue;
+		all |= masks[i];
+		common &= masks[i];
+	}
+	if (all == 0)
+		return &layout_flyway;	/* nothing claimed: the default */
+
+	if (common == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("migration directory mixes the layouts of %s", layout_names(all)),
+				 errdetail("%s", describe_files(dir, masks, all)),
+				 errhint("Keep the migrations of one tool per directory (a track each), "
+						 "or rename the files to one layout.")));
+
+	for (l = 0; l < (int) NUM_LAYOUTS; l++)
+	{
+		if (!(common & (1U << l)))
+			continue;
+		if (found >= 0)
+		{
+			StringInfoData files;
+
+			initStringInfo(&files);
+			for (i = 0; i < dir->nfiles && files.len < 400; i++)
+				if ((masks[i] & common) == common)
+					appendStringInfo(&files, "%s\"%s\"", files.len > 0 ? ", " : "",
+									 dir->files[i]->name);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_NAME),
+					 errmsg("migration directory is ambiguous: it fits the layouts of %s",
+							layout_names(common)),
+					 errdetail("These files fit each of them: %s.", files.data),
+					 errhint("Keep the markers of one tool in each file.")));
+		}
+		found = l;
+	}
+	return all_layouts[found];
+}
+
+/*
+ * Classify the files of a directory (all of them, sorted by name): detect
+ * the layout and let its parser turn the files into scripts.  Files whose
+ * names do not end in .sql are not scripts unless the layout reads them;
+ * .sql files fitting no name of the layout are collected as misnamed.
  */
 ScriptSet *
 layout_classify(List *files)
 {
 	ScriptSet  *set = palloc0(sizeof(ScriptSet));
-	ListCell   *lc;
+	LayoutDir	dir;
+	uint32	   *masks;
+	const Layout *layout;
+	List	   *claimed = NIL;
+	int			i;
 
-	foreach(lc, files)
+	layout_dir_init(&dir, files);
+	masks = palloc0(sizeof(uint32) * Max(dir.nfiles, 1));
+	for (i = 0; i < dir.nfiles; i++)
 	{
-		SourceFile *f = (SourceFile *) lfirst(lc);
-		const char *base = strrchr(f->name, '/');
-		size_t		len;
-		MigrationScript *s;
+		int			l;
 
-		base = base ? base + 1 : f->name;
-		len = strlen(base);
-		if (len < 4 || pg_strcasecmp(base + len - 4, ".sql") != 0)
-			continue;
-
-		s = palloc0(sizeof(MigrationScript));
-		s->name = f->name;
-		s->path = f->path;
-		s->file = f;
-		if (!parse_flyway_name(base, s))
-		{
-			set->misnamed = lappend(set->misnamed, f->name);
-			pfree(s);
-			continue;
-		}
-		set->scripts = lappend(set->scripts, s);
+		for (l = 0; l < (int) NUM_LAYOUTS; l++)
+			if (all_layouts[l]->claims(&dir, dir.files[i]))
+				masks[i] |= 1U << l;
 	}
+
+	layout = detect_layout(&dir, masks);
+	set->layout = layout->name;
+	set->naming_hint = layout->naming_hint;
+
+	for (i = 0; i < dir.nfiles; i++)
+	{
+		if (masks[i] != 0)
+			claimed = lappend(claimed, dir.files[i]);
+		else if (layout_has_suffix(dir.files[i]->name, ".sql"))
+			set->misnamed = lappend(set->misnamed, dir.files[i]->name);
+	}
+	layout->build(&dir, claimed, set);
+
 	list_sort(set->scripts, compare_scripts);
+	list_sort(set->misnamed, compare_names);
 	return set;
 }

@@ -16,6 +16,8 @@ typedef struct ScriptSet
 {
 	List	   *scripts;		/* MigrationScript *, versioned then repeatable */
 	List	   *misnamed;		/* char *: .sql names fitting no pattern */
+	const char *layout;			/* the layout detected: "flyway", "dbmate", ... */
+	const char *naming_hint;	/* how that layout names files, for misnamed ones */
 } ScriptSet;
 
 extern ScriptSet *layout_classify(List *files);

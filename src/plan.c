@@ -304,6 +304,7 @@ plan_build(ScriptSet *set, List *history, const char *target)
 	ListCell   *lc;
 
 	plan->misnamed = set->misnamed;
+	plan->naming_hint = set->naming_hint;
 	entries = entries_from_scripts(set, plan);
 	entries = replay_history(entries, history, plan);
 
@@ -423,11 +424,13 @@ plan_problems(MigrationPlan *plan, bool out_of_order, bool all)
 	foreach(lc, plan->misnamed)
 	{
 		char	   *name = (char *) lfirst(lc);
+		PlanProblem *p = problem(PROBLEM_MISNAMED, NULL, name,
+								 psprintf("File \"%s\" is misnamed: it fits no migration name pattern.",
+										  name));
 
-		problems = lappend(problems,
-						   problem(PROBLEM_MISNAMED, NULL, name,
-								   psprintf("File \"%s\" is misnamed: it fits no migration name pattern.",
-											name)));
+		/* the naming rules of the layout the directory was read as */
+		p->hint = plan->naming_hint;
+		problems = lappend(problems, p);
 	}
 	foreach(lc, plan->duplicates)
 		problems = lappend(problems,
@@ -560,7 +563,7 @@ problems_hint(List *problems)
 		seen[p->kind] = true;
 		if (buf.len > 0)
 			appendStringInfoChar(&buf, '\n');
-		appendStringInfoString(&buf, problem_hint(p->kind));
+		appendStringInfoString(&buf, p->hint ? p->hint : problem_hint(p->kind));
 	}
 	return buf.data;
 }

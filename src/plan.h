@@ -46,6 +46,7 @@ typedef struct MigrationPlan
 	const char *baseline;		/* version of the latest baseline, or NULL */
 	HistoryRow *baseline_row;	/* its row */
 	List	   *misnamed;		/* char * */
+	const char *naming_hint;	/* how the directory's layout names files */
 	List	   *duplicates;		/* char *: one message per duplicate pair */
 } MigrationPlan;
 
@@ -68,6 +69,7 @@ typedef struct PlanProblem
 	PlanEntry  *entry;			/* NULL for misnamed files and duplicates */
 	char	   *subject;		/* file name or version, for a message */
 	char	   *sentence;		/* one full sentence, for a detail line */
+	const char *hint;			/* its own hint (the layout's naming rules), or NULL */
 } PlanProblem;
 
 extern MigrationPlan *plan_build(ScriptSet *set, List *history, const char *target);

@@ -48,6 +48,20 @@
 /* directories nested deeper than this are refused (symlink loops) */
 #define SOURCE_MAX_DEPTH 32
 
+/* normalized text read ahead line by line (sections and line scans) */
+typedef struct LineBuffer
+{
+	char		text[SOURCE_CHUNK + SOURCE_PEEK + 1];
+	size_t		len;
+	size_t		pos;			/* next byte to look at */
+	bool		done;			/* the file has no more text */
+	bool		at_line_start;
+	int			current;		/* section of the line at pos */
+	bool		started;		/* the section read has begun */
+	bool		ended;			/* ... and a later marker ended it */
+	int64		pad;			/* skipped lines still to deliver as empty lines */
+} LineBuffer;
+
 struct ScriptReader
 {
 	const SourceFile *file;
@@ -58,8 +72,9 @@ struct ScriptReader
 	bool		eof;
 	bool		first;			/* nothing read yet: look for a BOM */
 	bool		pending_cr;
-	int			line;			/* lines delivered so far, for errors */
+	int			line;			/* lines of the file normalized so far, for errors */
 	ScriptDigest digest;
+	LineBuffer *lines;			/* NULL unless read line by line */
 };
 
 static int
@@ -234,6 +249,11 @@ source_open(const SourceFile *file)
 	struct stat st;
 
 	r->file = file;
+	if (file->section)
+	{
+		r->lines = palloc0(sizeof(LineBuffer));
+		r->lines->at_line_start = true;
+	}
 	r->first = true;
 	digest_init(&r->digest);
 	if (file->text)
@@ -256,6 +276,20 @@ source_open(const SourceFile *file)
 				 errmsg("migration file \"%s\" was replaced while it was being read", file->name),
 				 errhint("Run the command again once the directory is no longer changing.")));
 	return r;
+}
+
+/* a section of file: another script read from the same file */
+SourceFile *
+source_section(const SourceFile *file, SectionMarker marker, int which)
+{
+	SourceFile *f = palloc(sizeof(SourceFile));
+	SourceSection *sec = palloc(sizeof(SourceSection));
+
+	*f = *file;
+	sec->marker = marker;
+	sec->which = which;
+	f->section = sec;
+	return f;
 }
 
 /* line (1-based) of offset off in buf, given lines before buf */
@@ -317,11 +351,11 @@ valid_prefix(const char *buf, size_t len, bool *bad)
 }
 
 /*
- * Read the next chunk of normalized text into out (SOURCE_CHUNK + 1
- * bytes).  Returns 0 at the end of the script.
+ * Read the next chunk of the file's normalized text into out (SOURCE_CHUNK
+ * + 1 bytes).  Returns 0 at the end of the file.
  */
-size_t
-source_read(ScriptReader *r, char *out)
+static size_t
+read_normalized(ScriptReader *r, char *out)
 {
 	size_t		len = r->carry;
 	size_t		start = 0;
@@ -381,9 +415,154 @@ source_read(ScriptReader *r, char *out)
 	r->carry = len - usable;
 	memmove(r->raw, r->raw + usable, r->carry);
 
-	digest_update(&r->digest, out, n);
 	if (n == 0 && !(r->eof && r->carry == 0 && !r->pending_cr))
-		return source_read(r, out);
+		return read_normalized(r, out);
+	return n;
+}
+
+/* read more text into an empty line buffer; false at the end of the file */
+static bool
+lines_refill(ScriptReader *r)
+{
+	LineBuffer *lb = r->lines;
+
+	if (lb->done)
+		return false;
+	lb->pos = 0;
+	lb->len = read_normalized(r, lb->text);
+	if (lb->len == 0)
+		lb->done = true;
+	return lb->len > 0;
+}
+
+/*
+ * At the start of a line: make it visible up to its newline or SOURCE_PEEK
+ * bytes, whichever comes first.  Returns the visible length (without the
+ * newline), or -1 at the end of the file.
+ */
+static ssize_t
+peek_line(ScriptReader *r)
+{
+	LineBuffer *lb = r->lines;
+
+	for (;;)
+	{
+		size_t		avail = lb->len - lb->pos;
+		char	   *nl = memchr(lb->text + lb->pos, '\n', Min(avail, SOURCE_PEEK));
+		size_t		n;
+
+		if (nl)
+			return nl - (lb->text + lb->pos);
+		if (avail >= SOURCE_PEEK)
+			return SOURCE_PEEK;
+		if (lb->done)
+			return avail == 0 ? -1 : (ssize_t) avail;
+
+		/* fewer than SOURCE_PEEK bytes left: move them to the front, read on */
+		memmove(lb->text, lb->text + lb->pos, avail);
+		lb->len = avail;
+		lb->pos = 0;
+		n = read_normalized(r, lb->text + lb->len);
+		if (n == 0)
+			lb->done = true;
+		lb->len += n;
+	}
+}
+
+/*
+ * The next chunk of a script that is one section of a file
+ * (SourceFile.section, see layout_sections.c).  The file is still
+ * streamed, line by line, and only the lines of that section are
+ * delivered, from its marker line up to the next marker.  The lines before
+ * the section are delivered as empty lines, so that the splitter's line
+ * numbers (and every error message) are those of the file; the checksum
+ * covers the section's own lines only, so editing the down section of a
+ * file does not change the checksum of its up section.  A marker function
+ * sees at most SOURCE_PEEK bytes of a line, so a line of any length is
+ * still read in bounded memory.
+ */
+static size_t
+read_section(ScriptReader *r, char *out)
+{
+	LineBuffer *lb = r->lines;
+	const SourceSection *sec = r->file->section;
+	size_t		n = 0;
+
+	while (n < SOURCE_CHUNK && !lb->ended)
+	{
+		char	   *p;
+		char	   *nl;
+		size_t		run;
+		bool		mine;
+
+		if (lb->at_line_start)
+		{
+			ssize_t		vis = peek_line(r);
+			int			m;
+
+			if (vis < 0)
+				break;
+			m = sec->marker(lb->text + lb->pos, vis);
+			if (m != 0 && m != lb->current)
+			{
+				if (lb->started)
+				{
+					/* the next section begins: this one is complete */
+					lb->ended = true;
+					break;
+				}
+				lb->current = m;
+			}
+			lb->at_line_start = false;
+			if (lb->current == sec->which)
+				lb->started = true;
+		}
+		mine = lb->current == sec->which;
+
+		if (mine && lb->pad > 0)
+		{
+			size_t		k = Min((size_t) lb->pad, SOURCE_CHUNK - n);
+
+			memset(out + n, '\n', k);
+			n += k;
+			lb->pad -= k;
+			continue;
+		}
+		if (lb->pos == lb->len && !lines_refill(r))
+			break;
+
+		p = lb->text + lb->pos;
+		nl = memchr(p, '\n', lb->len - lb->pos);
+		run = nl ? (size_t) (nl - p) + 1 : lb->len - lb->pos;
+		if (mine)
+		{
+			run = Min(run, SOURCE_CHUNK - n);
+			memcpy(out + n, p, run);
+			digest_update(&r->digest, p, run);
+			n += run;
+		}
+		else if (nl)
+			lb->pad++;
+		lb->pos += run;
+		if (nl && p + run == nl + 1)
+			lb->at_line_start = true;
+	}
+	return n;
+}
+
+/*
+ * Read the next chunk of the script's text into out (SOURCE_CHUNK + 1
+ * bytes): the whole file, or its section.  Returns 0 at the end.
+ */
+size_t
+source_read(ScriptReader *r, char *out)
+{
+	size_t		n;
+
+	if (r->file->section)
+		return read_section(r, out);
+	n = read_normalized(r, out);
+	digest_update(&r->digest, out, n);
 	return n;
 }
 
@@ -399,6 +578,8 @@ source_close(ScriptReader *r, char *checksum)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not close migration file \"%s\": %m", r->file->name)));
+	if (r->lines)
+		pfree(r->lines);
 	pfree(r);
 }
 
@@ -437,4 +618,46 @@ source_read_all(const SourceFile *file, size_t *len, char *checksum)
 	*len = buf.len;
 	source_close(r, checksum);
 	return buf.data;
+}
+
+/*
+ * Call visit for every line of a whole file, in order, with its first
+ * SOURCE_PEEK bytes at most (no newline), until it returns false.  The
+ * layouts use it to find section markers without holding the file.
+ */
+void
+source_scan_lines(const SourceFile *file, LineVisitor visit, void *arg)
+{
+	SourceFile	whole = *file;
+	ScriptReader *r;
+	LineBuffer *lb;
+	int			lineno = 1;
+
+	whole.section = NULL;
+	r = source_open(&whole);
+	r->lines = lb = palloc0(sizeof(LineBuffer));
+	for (;;)
+	{
+		ssize_t		vis = peek_line(r);
+
+		CHECK_FOR_INTERRUPTS();
+		if (vis < 0 || !visit(arg, lineno, lb->text + lb->pos, vis))
+			break;
+		/* skip to the next line, however long this one is */
+		for (;;)
+		{
+			char	   *nl = memchr(lb->text + lb->pos, '\n', lb->len - lb->pos);
+
+			if (nl)
+			{
+				lb->pos = nl - lb->text + 1;
+				lineno++;
+				break;
+			}
+			lb->pos = lb->len;
+			if (!lines_refill(r))
+				break;
+		}
+	}
+	source_close(r, NULL);
 }

@@ -1,0 +1,50 @@
+/*-------------------------------------------------------------------------
+ *
+ * layout_dbmate.c
+ *	  dbmate's files: <version>_<name>.sql with sections.
+ *
+ *	  -- migrate:up
+ *	  CREATE TABLE users (...);
+ *
+ *	  -- migrate:down
+ *	  DROP TABLE users;
+ *
+ * A <digits>_<name>.sql file (at any depth) with a "-- migrate:up" or
+ * "-- migrate:down" line is dbmate's.  <version> is the leading digits
+ * (dbmate writes a UTC timestamp, 20240131120000).  The up section, from
+ * its "-- migrate:up" line, is the versioned script; the down section the
+ * undo script (see layout_sections.c).  Options on the marker line, such
+ * as "transaction:false", stay in the script's text for the executor.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "layouts.h"
+
+static bool
+dbmate_claims(LayoutDir *dir, const SourceFile *f)
+{
+	const SectionScan *scan;
+
+	if (!sections_numbered_name(layout_base_name(f->name)))
+		return false;
+	scan = sections_scan(dir, f);
+	return scan->count[SECTION_DBMATE_UP] > 0 || scan->count[SECTION_DBMATE_DOWN] > 0;
+}
+
+static void
+dbmate_build(LayoutDir *dir, List *files, ScriptSet *set)
+{
+	sections_build(dir, files, set, "dbmate", sections_dbmate_marker,
+				   SECTION_DBMATE_UP, SECTION_DBMATE_DOWN,
+				   "-- migrate:up", "-- migrate:down");
+}
+
+const Layout layout_dbmate = {
+	.name = "dbmate",
+	.claims = dbmate_claims,
+	.build = dbmate_build,
+	.naming_hint = "dbmate files are named <version>_<name>.sql and begin with a "
+	"\"-- migrate:up\" line; a misnamed file is never skipped."
+};

@@ -1,0 +1,247 @@
+/*-------------------------------------------------------------------------
+ *
+ * layout_sqitch.c
+ *	  A sqitch project: sqitch.plan and the deploy, revert and verify
+ *	  scripts of its changes.
+ *
+ *	  sqitch.plan              the changes, in deploy order
+ *	  deploy/<change>.sql      versioned
+ *	  revert/<change>.sql      its undo script
+ *	  verify/<change>.sql      not run (see below)
+ *
+ * sqitch changes have names, not versions.  A change's version is its
+ * position in the plan, counted from 1 (the third change is version 3),
+ * and its description is its name, so the history and status show the
+ * change name next to the number.  The plan grows at its end (sqitch add),
+ * so the numbers of deployed changes do not move.  A reworked change (its
+ * name again after a tag) reads its earlier deploy and revert scripts from
+ * <change>@<tag>.sql, as sqitch does.  Plan lines starting with '-' (a
+ * change planned to be reverted) are refused.
+ *
+ * Verify scripts are not run: sqitch itself runs them only on request
+ * (sqitch verify, or deploy --verify), and the ones sqitch generates end
+ * in ROLLBACK, which a migration may not contain.  They are recognised,
+ * so they are not misnamed.
+ *
+ * The files are read from the directory holding sqitch.plan (the default
+ * top_dir).  A deploy or revert script of a change the plan does not name
+ * is misnamed.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "layouts.h"
+
+#define PLAN_NAME "sqitch.plan"
+
+typedef struct SqitchPlanState
+{
+	SourceFile *file;			/* NULL if the directory has no plan */
+	SqitchPlan *plan;
+} SqitchPlanState;
+
+static inline bool
+plan_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+static void
+plan_invalid(int lineno, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("sqitch plan \"%s\" is not valid", PLAN_NAME),
+			 errdetail("Line %d: %s.", lineno, what),
+			 errhint("Check the plan with sqitch plan.")));
+}
+
+/* parse the text of sqitch.plan */
+static SqitchPlan *
+plan_parse(char *text)
+{
+	SqitchPlan *plan = palloc0(sizeof(SqitchPlan));
+	List	   *tag_after = NIL;	/* char *: first tag after each change, or NULL */
+	char	   *line = text;
+	int			lineno = 0;
+	ListCell   *lc;
+	int			i;
+
+	while (line && *line)
+	{
+		char	   *next = strchr(line, '\n');
+		char	   *p = line;
+		size_t		n;
+
+		lineno++;
+		if (next)
+			*next++ = '\0';
+		line = next;
+
+		while (plan_space(*p))
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		if (*p == '%')
+		{
+			if (strncmp(p, "%project=", 9) == 0)
+			{
+				n = strcspn(p + 9, " \t\r#");
+				plan->project = pnstrdup(p + 9, n);
+			}
+			continue;
+		}
+		if (*p == '@')
+		{
+			/* a tag: the name reworked scripts of the changes before it use */
+			n = strcspn(p + 1, " \t\r#");
+			if (n == 0)
+				plan_invalid(lineno, "a tag has no name");
+			for (i = list_length(tag_after) - 1; i >= 0 && list_nth(tag_after, i) == NULL; i--)
+				list_nth_cell(tag_after, i)->ptr_value = pnstrdup(p + 1, n);
+			continue;
+		}
+		if (*p == '-')
+			plan_invalid(lineno, "changes planned to be reverted (\"-change\") are not supported");
+		if (*p == '+')
+			p++;
+		n = strcspn(p, " \t\r[#");
+		if (n == 0)
+			plan_invalid(lineno, "a change has no name");
+		{
+			SqitchChange *c = palloc0(sizeof(SqitchChange));
+
+			c->position = list_length(plan->changes) + 1;
+			c->name = pnstrdup(p, n);
+			c->script = c->name;
+			plan->changes = lappend(plan->changes, c);
+			tag_after = lappend(tag_after, NULL);
+		}
+	}
+
+	/* a change reworked later reads its scripts from <change>@<tag>.sql */
+	i = 0;
+	foreach(lc, plan->changes)
+	{
+		SqitchChange *c = (SqitchChange *) lfirst(lc);
+		ListCell   *lc2;
+
+		for_each_cell(lc2, plan->changes, lnext(plan->changes, lc))
+		{
+			if (strcmp(((SqitchChange *) lfirst(lc2))->name, c->name) != 0)
+				continue;
+			if (list_nth(tag_after, i) == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						 errmsg("sqitch plan \"%s\" is not valid", PLAN_NAME),
+						 errdetail("Change \"%s\" is planned twice with no tag between.", c->name),
+						 errhint("sqitch rework needs a tag after the change it reworks.")));
+			c->script = psprintf("%s@%s", c->name, (char *) list_nth(tag_after, i));
+			break;
+		}
+		i++;
+	}
+	return plan;
+}
+
+/* the plan of the directory, read once */
+static SqitchPlanState *
+plan_load(LayoutDir *dir)
+{
+	SqitchPlanState  *ps = (SqitchPlanState *) dir->sqitch;
+
+	if (ps == NULL)
+	{
+		ps = palloc0(sizeof(SqitchPlanState));
+		ps->file = layout_find_file(dir, PLAN_NAME);
+		if (ps->file)
+		{
+			size_t		len;
+
+			ps->plan = plan_parse(source_read_all(ps->file, &len, NULL));
+		}
+		dir->sqitch = ps;
+	}
+	return ps;
+}
+
+/* the plan (NULL without sqitch.plan); also for migrate.adopt */
+SqitchPlan *
+sqitch_plan(LayoutDir *dir)
+{
+	return plan_load(dir)->plan;
+}
+
+/* the change whose script is <script>.sql, or NULL */
+static SqitchChange *
+plan_change(SqitchPlan *plan, const char *file, size_t dirlen)
+{
+	const char *script = file + dirlen;
+	size_t		len = strlen(script);
+	ListCell   *lc;
+
+	if (!layout_has_suffix(script, ".sql"))
+		return NULL;
+	foreach(lc, plan->changes)
+	{
+		SqitchChange *c = (SqitchChange *) lfirst(lc);
+
+		if (strlen(c->script) == len - 4 && strncmp(c->script, script, len - 4) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static bool
+sqitch_claims(LayoutDir *dir, const SourceFile *f)
+{
+	SqitchPlanState  *ps;
+
+	if (strcmp(f->name, PLAN_NAME) == 0)
+		return true;
+	if (strncmp(f->name, "deploy/", 7) != 0 && strncmp(f->name, "revert/", 7) != 0 &&
+		strncmp(f->name, "verify/", 7) != 0)
+		return false;
+	ps = plan_load(dir);
+	if (ps->plan == NULL || !layout_has_suffix(f->name, ".sql"))
+		return false;
+	/* verify scripts are known but never run; the others must be planned */
+	return strncmp(f->name, "verify/", 7) == 0 || plan_change(ps->plan, f->name, 7) != NULL;
+}
+
+static void
+sqitch_build(LayoutDir *dir, List *files, ScriptSet *set)
+{
+	SqitchPlan *plan = sqitch_plan(dir);
+	ListCell   *lc;
+
+	if (plan == NULL)
+		return;
+	foreach(lc, plan->changes)
+	{
+		SqitchChange *c = (SqitchChange *) lfirst(lc);
+		char	   *version = psprintf("%d", c->position);
+		SourceFile *deploy = layout_find_file(dir, psprintf("deploy/%s.sql", c->script));
+		SourceFile *revert = layout_find_file(dir, psprintf("revert/%s.sql", c->script));
+
+		if (deploy == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FILE),
+					 errmsg("sqitch change \"%s\" has no deploy script", c->name),
+					 errdetail("%s plans it as change %d, but deploy/%s.sql does not exist.",
+							   PLAN_NAME, c->position, c->script),
+					 errhint("Restore the script, or remove the change from the plan.")));
+		layout_add_script(set, deploy, MIGRATION_VERSIONED, version, pstrdup(c->name));
+		if (revert)
+			layout_add_script(set, revert, MIGRATION_UNDO, version, pstrdup(c->name));
+	}
+}
+
+const Layout layout_sqitch = {
+	.name = "sqitch",
+	.claims = sqitch_claims,
+	.build = sqitch_build,
+	.naming_hint = "In a sqitch project every change of sqitch.plan has deploy/<change>.sql "
+	"and revert/<change>.sql, and no other scripts are read; add changes with sqitch add."
+};

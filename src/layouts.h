@@ -1,0 +1,119 @@
+/*-------------------------------------------------------------------------
+ *
+ * layouts.h
+ *	  The directory layouts of migration tools, one parser each, and what
+ *	  they share.  layout.c detects which layout a directory uses; each
+ *	  layout_<tool>.c recognises its tool's file names and turns its files
+ *	  into MigrationScripts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_LAYOUTS_H
+#define MIGRATE_LAYOUTS_H
+
+#include "layout.h"
+#include "source.h"
+
+/* what the parsers know of the directory being classified */
+typedef struct LayoutDir
+{
+	SourceFile **files;			/* every file of the directory, sorted by name */
+	int			nfiles;
+	List	   *scans;			/* SectionScan *: files already scanned for markers */
+	void	   *drizzle;		/* the parsed Drizzle journal, once read */
+	void	   *sqitch;			/* the parsed sqitch plan, once read */
+} LayoutDir;
+
+/* one layout: how it recognises its files, and how it reads them */
+typedef struct Layout
+{
+	const char *name;			/* as in messages and migrate.adopt: "golang-migrate" */
+
+	/*
+	 * Is f (any file of the directory) one of this layout's files?  Judged
+	 * from its name, and for the layouts that share the <digits>_<name>.sql
+	 * shape from its section markers.  Marker files (sqitch.plan,
+	 * meta/_journal.json) are claimed too, so that they take part in the
+	 * detection.
+	 */
+	bool		(*claims) (LayoutDir *dir, const SourceFile *f);
+
+	/* add the scripts of the files it claimed to set (misnamed ones too) */
+	void		(*build) (LayoutDir *dir, List *files, ScriptSet *set);
+
+	const char *naming_hint;	/* errhint for a .sql file that fits no name */
+} Layout;
+
+extern const Layout layout_flyway;
+extern const Layout layout_golang_migrate;
+extern const Layout layout_dbmate;
+extern const Layout layout_node_pg_migrate;
+extern const Layout layout_timestamped;
+extern const Layout layout_diesel;
+extern const Layout layout_prisma;
+extern const Layout layout_drizzle;
+extern const Layout layout_sqitch;
+
+/* helpers for the parsers (layout.c) */
+extern const char *layout_base_name(const char *name);
+extern bool layout_has_suffix(const char *s, const char *suffix);
+extern size_t layout_digits(const char *s);
+extern char *layout_description(const char *s, size_t len);
+extern SourceFile *layout_find_file(LayoutDir *dir, const char *name);
+extern MigrationScript *layout_add_script(ScriptSet *set, SourceFile *f, MigrationKind kind,
+										  char *version, char *description);
+
+/* section markers in one file (layout_sections.c) */
+typedef enum SectionKind
+{
+	SECTION_NONE = 0,
+	SECTION_DBMATE_UP,			/* -- migrate:up */
+	SECTION_DBMATE_DOWN,		/* -- migrate:down */
+	SECTION_NODE_UP,			/* -- Up Migration */
+	SECTION_NODE_DOWN,			/* -- Down Migration */
+	SECTION_KINDS
+} SectionKind;
+
+typedef struct SectionScan
+{
+	const SourceFile *file;
+	int			line[SECTION_KINDS];	/* line of the first marker of each kind, 0 if none */
+	int			count[SECTION_KINDS];	/* markers of each kind */
+	int			sql_line;		/* first line of SQL before any marker, 0 if none */
+} SectionScan;
+
+extern const SectionScan *sections_scan(LayoutDir *dir, const SourceFile *f);
+extern bool sections_any_marker(LayoutDir *dir, const SourceFile *f);
+extern bool sections_numbered_name(const char *base);
+extern int	sections_dbmate_marker(const char *line, size_t len);
+extern int	sections_node_marker(const char *line, size_t len);
+extern void sections_build(LayoutDir *dir, List *files, ScriptSet *set, const char *tool,
+						   SectionMarker marker, SectionKind up, SectionKind down,
+						   const char *up_text, const char *down_text);
+
+/* the Drizzle journal and the sqitch plan, also read by migrate.adopt */
+typedef struct DrizzleEntry
+{
+	int			idx;			/* position in the journal: the version */
+	int64		when;			/* folderMillis, what drizzle records as created_at */
+	char	   *tag;			/* file name without .sql */
+} DrizzleEntry;
+
+typedef struct SqitchChange
+{
+	int			position;		/* 1-based position in the plan: the version */
+	char	   *name;
+	char	   *script;			/* name of the deploy and revert scripts, without dir */
+} SqitchChange;
+
+typedef struct SqitchPlan
+{
+	char	   *project;		/* %project, or NULL */
+	List	   *changes;		/* SqitchChange *, in plan order */
+} SqitchPlan;
+
+extern List *drizzle_journal(LayoutDir *dir);
+extern SqitchPlan *sqitch_plan(LayoutDir *dir);
+extern void layout_dir_init(LayoutDir *dir, List *files);
+
+#endif							/* MIGRATE_LAYOUTS_H */
