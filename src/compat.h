@@ -125,8 +125,10 @@
  * state became CopyFromState, and its struct moved to an installed header
  * (copyfrom_internal.h), which is where the line being read is kept.
  * PG 16 moved the permissions of a range-table entry to RTEPermissionInfo
- * and replaced ExecCheckRTPerms with ExecCheckPermissions.
+ * and replaced ExecCheckRTPerms with ExecCheckPermissions.  Only copy.c
+ * needs these headers: it asks for them with MIGRATE_COMPAT_COPY.
  */
+#ifdef MIGRATE_COMPAT_COPY
 #include "commands/copy.h"
 #include "executor/executor.h"
 #include "parser/parse_node.h"
@@ -150,5 +152,6 @@ typedef RangeTblEntry MigratePermInfo;
 #define migrate_nsitem_perminfo(nsitem) ((nsitem)->p_rte)
 #define migrate_check_permissions(pstate) ExecCheckRTPerms((pstate)->p_rtable, true)
 #endif
+#endif							/* MIGRATE_COMPAT_COPY */
 
 #endif							/* MIGRATE_COMPAT_H */

@@ -42,6 +42,7 @@
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
 
+#define MIGRATE_COMPAT_COPY
 #include "compat.h"
 #include "copy.h"
 
