@@ -353,7 +353,18 @@ run_meta(ExecFrame *frame, Statement *st)
 	if (is_absolute_path(arg))
 		path = arg;
 	else
+	{
 		path = psprintf("%s/%s", relative ? frame->dir : frame->base_dir, arg);
+
+		/*
+		 * psql accepts "\ir ../common.sql": the name is relative to a file
+		 * that is itself allowed, so fold the ".." here; the real path of the
+		 * result is still checked against the allow-list.  (A staged file's
+		 * ".." is resolved within its bundle by staged.c.)
+		 */
+		if (is_absolute_path(path))
+			canonicalize_path(path);
+	}
 
 	file = source_file(path);
 	file->name = pstrdup(arg);

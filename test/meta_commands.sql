@@ -3,7 +3,7 @@
 -- an error naming the line and the command.
 SET client_min_messages = warning;
 SELECT current_setting('migrate_test.fixtures') AS fx \gset
-SELECT plan(7);
+SELECT plan(9);
 
 -- the error an apply raises (in a function, so apply runs atomically)
 CREATE FUNCTION pg_temp.apply_error(dir text) RETURNS text LANGUAGE plpgsql AS $$
@@ -31,6 +31,13 @@ SELECT matches(pg_temp.apply_error(:'fx' || '/meta_outside'),
                '^42501: .*/etc/hostname.*migration V1__outside\.sql, line 3',
                '\i of a file outside the allowed directories is refused, naming the line');
 SELECT hasnt_table('outside_t', 'nothing of the refused migration is left');
+
+-- as in psql, \ir may climb with "..", but only within the allowed tree
+CALL migrate.apply(:'fx' || '/meta_parent/app', track => 'parent');
+SELECT results_eq('SELECT a FROM public.parent_t', ARRAY[42], '\ir ../shared/x.psql runs a file beside the directory');
+SELECT matches(pg_temp.apply_error(:'fx' || '/meta_parent_escape'),
+               '^42501: .*migration V1__escape\.sql, line 2',
+               '\ir climbing out of the allowed directories is refused, naming the line');
 
 SELECT matches(pg_temp.apply_error(:'fx' || '/meta_unknown'),
                '^42601: psql meta-command "\\set" is not supported in a migration.*migration V1__unknown\.sql, line 3',
