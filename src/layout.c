@@ -225,6 +225,35 @@ layout_find_file(LayoutDir *dir, const char *name)
 	return found ? *found : NULL;
 }
 
+/* does the last component of f's name parse as a script of this layout? */
+bool
+layout_claims_by_name(LayoutNameParser parse, const SourceFile *f)
+{
+	MigrationKind kind;
+	char	   *version;
+	char	   *description;
+
+	return parse(layout_base_name(f->name), &kind, &version, &description);
+}
+
+/* one script per file whose name parses */
+void
+layout_build_by_name(LayoutNameParser parse, List *files, ScriptSet *set)
+{
+	ListCell   *lc;
+
+	foreach(lc, files)
+	{
+		SourceFile *f = (SourceFile *) lfirst(lc);
+		MigrationKind kind;
+		char	   *version;
+		char	   *description;
+
+		if (parse(layout_base_name(f->name), &kind, &version, &description))
+			layout_add_script(set, f, kind, version, description);
+	}
+}
+
 /* a new script of set read from f */
 MigrationScript *
 layout_add_script(ScriptSet *set, SourceFile *f, MigrationKind kind,

@@ -55,28 +55,13 @@ parse_flyway_name(const char *base, MigrationKind *kind, char **version, char **
 static bool
 flyway_claims(LayoutDir *dir, const SourceFile *f)
 {
-	MigrationKind kind;
-	char	   *version;
-	char	   *description;
-
-	return parse_flyway_name(layout_base_name(f->name), &kind, &version, &description);
+	return layout_claims_by_name(parse_flyway_name, f);
 }
 
 static void
 flyway_build(LayoutDir *dir, List *files, ScriptSet *set)
 {
-	ListCell   *lc;
-
-	foreach(lc, files)
-	{
-		SourceFile *f = (SourceFile *) lfirst(lc);
-		MigrationKind kind;
-		char	   *version;
-		char	   *description;
-
-		if (parse_flyway_name(layout_base_name(f->name), &kind, &version, &description))
-			layout_add_script(set, f, kind, version, description);
-	}
+	layout_build_by_name(parse_flyway_name, files, set);
 }
 
 const Layout layout_flyway = {

@@ -48,28 +48,13 @@ parse_golang_name(const char *base, MigrationKind *kind, char **version, char **
 static bool
 golang_claims(LayoutDir *dir, const SourceFile *f)
 {
-	MigrationKind kind;
-	char	   *version;
-	char	   *description;
-
-	return parse_golang_name(layout_base_name(f->name), &kind, &version, &description);
+	return layout_claims_by_name(parse_golang_name, f);
 }
 
 static void
 golang_build(LayoutDir *dir, List *files, ScriptSet *set)
 {
-	ListCell   *lc;
-
-	foreach(lc, files)
-	{
-		SourceFile *f = (SourceFile *) lfirst(lc);
-		MigrationKind kind;
-		char	   *version;
-		char	   *description;
-
-		if (parse_golang_name(layout_base_name(f->name), &kind, &version, &description))
-			layout_add_script(set, f, kind, version, description);
-	}
+	layout_build_by_name(parse_golang_name, files, set);
 }
 
 const Layout layout_golang_migrate = {

@@ -47,29 +47,13 @@ parse_timestamped_name(const char *base, MigrationKind *kind, char **version, ch
 static bool
 timestamped_claims(LayoutDir *dir, const SourceFile *f)
 {
-	MigrationKind kind;
-	char	   *version;
-	char	   *description;
-
-	return parse_timestamped_name(layout_base_name(f->name), &kind, &version, &description) &&
-		!sections_any_marker(dir, f);
+	return layout_claims_by_name(parse_timestamped_name, f) && !sections_any_marker(dir, f);
 }
 
 static void
 timestamped_build(LayoutDir *dir, List *files, ScriptSet *set)
 {
-	ListCell   *lc;
-
-	foreach(lc, files)
-	{
-		SourceFile *f = (SourceFile *) lfirst(lc);
-		MigrationKind kind;
-		char	   *version;
-		char	   *description;
-
-		if (parse_timestamped_name(layout_base_name(f->name), &kind, &version, &description))
-			layout_add_script(set, f, kind, version, description);
-	}
+	layout_build_by_name(parse_timestamped_name, files, set);
 }
 
 const Layout layout_timestamped = {

@@ -60,6 +60,12 @@ extern bool layout_has_suffix(const char *s, const char *suffix);
 extern size_t layout_digits(const char *s);
 extern char *layout_description(const char *s, size_t len);
 extern SourceFile *layout_find_file(LayoutDir *dir, const char *name);
+/* layouts recognised by file names alone (Flyway, golang-migrate, timestamped) */
+typedef bool (*LayoutNameParser) (const char *base, MigrationKind *kind,
+								  char **version, char **description);
+extern bool layout_claims_by_name(LayoutNameParser parse, const SourceFile *f);
+extern void layout_build_by_name(LayoutNameParser parse, List *files, ScriptSet *set);
+
 extern MigrationScript *layout_add_script(ScriptSet *set, SourceFile *f, MigrationKind kind,
 										  char *version, char *description);
 
