@@ -391,6 +391,31 @@ skip_rest_of_line(Splitter *sp)
 }
 
 /*
+ * One character inside '...' or "...": a doubled quote stands for itself,
+ * a single one ends the quote.
+ */
+static void
+scan_quoted(Splitter *sp, const char *p, size_t avail, char quote)
+{
+	if (p[0] == quote)
+	{
+		if (avail >= 2 && p[1] == quote)
+			sp->pos += 2;
+		else
+		{
+			sp->pos++;
+			sp->lx = LX_NORMAL;
+		}
+	}
+	else
+	{
+		if (p[0] == '\n')
+			sp->line++;
+		sp->pos++;
+	}
+}
+
+/*
  * The next statement, or false at the end of the script.  Data of a COPY
  * FROM STDIN that the caller did not read is skipped.
  */
@@ -473,41 +498,12 @@ splitter_next(Splitter *sp, Statement *st)
 						sp->line++;
 					sp->pos += Min(avail, 2);
 				}
-				else if (c == '\'')
-				{
-					if (avail >= 2 && p[1] == '\'')
-						sp->pos += 2;
-					else
-					{
-						sp->pos++;
-						sp->lx = LX_NORMAL;
-					}
-				}
 				else
-				{
-					if (c == '\n')
-						sp->line++;
-					sp->pos++;
-				}
+					scan_quoted(sp, p, avail, '\'');
 				continue;
 
 			case LX_DQUOTE:
-				if (c == '"')
-				{
-					if (avail >= 2 && p[1] == '"')
-						sp->pos += 2;
-					else
-					{
-						sp->pos++;
-						sp->lx = LX_NORMAL;
-					}
-				}
-				else
-				{
-					if (c == '\n')
-						sp->line++;
-					sp->pos++;
-				}
+				scan_quoted(sp, p, avail, '"');
 				continue;
 
 			case LX_DOLLAR:
