@@ -29,6 +29,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "utils/memutils.h"
 
 #include "checksum.h"
 #include "compat.h"
@@ -176,15 +177,23 @@ source_file(const char *path)
 	return f;
 }
 
-/* open a script for reading; its identity must be what was checked */
-ScriptReader *
-source_open(const SourceFile *file)
+/*
+ * Open file into r, whose fields are all set here: the raw buffer (64 kB)
+ * is not cleared, since only what read() filled is ever looked at.  Its
+ * identity must be what was checked.
+ */
+static void
+reader_open(ScriptReader *r, const SourceFile *file)
 {
-	ScriptReader *r = palloc0(sizeof(ScriptReader));
 	struct stat st;
 
 	r->file = file;
+	r->fd = -1;
+	r->carry = 0;
+	r->eof = false;
 	r->first = true;
+	r->pending_cr = false;
+	r->line = 0;
 	r->fd = OpenTransientFile(file->path, O_RDONLY | PG_BINARY);
 	if (r->fd < 0)
 		ereport(ERROR,
@@ -200,6 +209,15 @@ source_open(const SourceFile *file)
 				 errmsg("migration file \"%s\" was replaced while it was being read", file->name),
 				 errhint("Run the command again once the directory is no longer changing.")));
 	digest_init(&r->digest);
+}
+
+/* open a script for reading */
+ScriptReader *
+source_open(const SourceFile *file)
+{
+	ScriptReader *r = palloc(sizeof(ScriptReader));
+
+	reader_open(r, file);
 	return r;
 }
 
@@ -324,9 +342,9 @@ source_read(ScriptReader *r, char *out)
 	return n;
 }
 
-/* close a script; checksum (if not NULL) receives the checksum of what was read */
-void
-source_close(ScriptReader *r, char *checksum)
+/* close the file of r; checksum (if not NULL) receives the checksum of what was read */
+static void
+reader_close(ScriptReader *r, char *checksum)
 {
 	if (checksum)
 		digest_final(&r->digest, checksum);
@@ -334,21 +352,39 @@ source_close(ScriptReader *r, char *checksum)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not close migration file \"%s\": %m", r->file->name)));
+}
+
+/* close a script; checksum (if not NULL) receives the checksum of what was read */
+void
+source_close(ScriptReader *r, char *checksum)
+{
+	reader_close(r, checksum);
 	pfree(r);
 }
 
-/* the checksum and normalized size of a script, read in bounded memory */
+/*
+ * The checksum and normalized size of a script, read in bounded memory.
+ * Every run checksums every file, most of them a few hundred bytes: the
+ * reader and its output buffer (64 kB each) are allocated once per
+ * backend and reused, instead of being allocated, freed and faulted in
+ * again for each file.  Not reentrant (nothing here calls back out).
+ */
 void
 source_checksum(const SourceFile *file, char *checksum, int64 *size)
 {
-	ScriptReader *r = source_open(file);
-	char	   *buf = palloc(SOURCE_CHUNK + 1);
+	static ScriptReader *r = NULL;
+	static char *buf = NULL;
 
+	if (r == NULL)
+	{
+		r = MemoryContextAlloc(TopMemoryContext, sizeof(ScriptReader));
+		buf = MemoryContextAlloc(TopMemoryContext, SOURCE_CHUNK + 1);
+	}
+	reader_open(r, file);
 	while (source_read(r, buf) > 0)
 		;
 	*size = r->digest.size;
-	source_close(r, checksum);
-	pfree(buf);
+	reader_close(r, checksum);
 }
 
 /* the whole normalized text of a (small) script */
