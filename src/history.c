@@ -9,6 +9,11 @@
  * parameters and schema-qualified names and operators, so a caller's
  * search_path cannot redirect it.  The caller must be SPI-connected.
  *
+ * Both queries run once per migration or per run, so they are prepared
+ * once per backend and kept (SPI_keepplan) rather than parsed and planned
+ * each time; the plan cache re-plans them if the table changes, and
+ * privileges are checked at every execution.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -21,11 +26,36 @@
 
 #include "history.h"
 
-/* text value of column col, copied, or NULL */
+/* plans kept for the life of the backend */
+static SPIPlanPtr history_load_plan = NULL;
+static SPIPlanPtr history_record_plan = NULL;
+
+/* the kept plan of sql in *plan, prepared on first use */
+static SPIPlanPtr
+kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
+{
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "could not prepare \"%s\": %s", sql,
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "could not keep the plan of \"%s\"", sql);
+		*plan = p;
+	}
+	return *plan;
+}
+
+/* text value of column col, copied into the current context, or NULL */
 static char *
 get_text(HeapTuple tup, TupleDesc desc, int col)
 {
-	return SPI_getvalue(tup, desc, col);
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
 }
 
 /* the rows of a track in rank order, copied into cxt */
@@ -40,12 +70,14 @@ history_load(const char *track, MemoryContext cxt)
 	uint64		i;
 
 	args[0] = CStringGetTextDatum(track);
-	ret = SPI_execute_with_args("SELECT rank, version, description, type, script, checksum, "
-								"installed_on, execution_ms, success, dirty "
-								"FROM migrate.history "
-								"WHERE track OPERATOR(pg_catalog.=) $1 "
-								"ORDER BY rank",
-								1, argtypes, args, NULL, true, 0);
+	ret = SPI_execute_plan(kept_plan(&history_load_plan,
+									 "SELECT rank, version, description, type, script, checksum, "
+									 "installed_on, execution_ms, success, dirty "
+									 "FROM migrate.history "
+									 "WHERE track OPERATOR(pg_catalog.=) $1 "
+									 "ORDER BY rank",
+									 1, argtypes),
+						   args, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read migrate.history: %s", SPI_result_code_string(ret));
 
@@ -121,13 +153,15 @@ history_record(const HistoryEntry *e)
 		nulls[13] = 'n';
 	args[14] = text_or_null(e->sql, nulls, 14);
 
-	ret = SPI_execute_with_args("INSERT INTO migrate.history "
-								"(track, version, description, type, script, checksum, "
-								"installed_by, installed_on, execution_ms, success, dirty, "
-								"error, sqlstate, error_line, sql) "
-								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-								"$12, $13, $14, $15)",
-								15, argtypes, args, nulls, false, 0);
+	ret = SPI_execute_plan(kept_plan(&history_record_plan,
+									 "INSERT INTO migrate.history "
+									 "(track, version, description, type, script, checksum, "
+									 "installed_by, installed_on, execution_ms, success, dirty, "
+									 "error, sqlstate, error_line, sql) "
+									 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+									 "$12, $13, $14, $15)",
+									 15, argtypes),
+						   args, nulls, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not record in migrate.history: %s", SPI_result_code_string(ret));
 }
