@@ -18,6 +18,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -48,16 +49,6 @@ kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 	return *plan;
 }
 
-/* text value of column col, copied into the current context, or NULL */
-static char *
-get_text(HeapTuple tup, TupleDesc desc, int col)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
-}
-
 /* the rows of a track in rank order, copied into cxt */
 List *
 history_load(const char *track, MemoryContext cxt)
@@ -84,24 +75,22 @@ history_load(const char *track, MemoryContext cxt)
 	old = MemoryContextSwitchTo(cxt);
 	for (i = 0; i < SPI_processed; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
 		HistoryRow *row = palloc0(sizeof(HistoryRow));
-		bool		isnull;
-		Datum		d;
+		Datum		v[10];
+		bool		n[10];
 
-		row->rank = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		row->version = get_text(tup, desc, 2);
-		row->description = get_text(tup, desc, 3);
-		row->type = get_text(tup, desc, 4);
-		row->script = get_text(tup, desc, 5);
-		row->checksum = get_text(tup, desc, 6);
-		d = SPI_getbinval(tup, desc, 7, &isnull);
-		row->installed_on = isnull ? 0 : DatumGetTimestampTz(d);
-		d = SPI_getbinval(tup, desc, 8, &isnull);
-		row->execution_ms = isnull ? -1 : DatumGetInt64(d);
-		row->success = DatumGetBool(SPI_getbinval(tup, desc, 9, &isnull));
-		row->dirty = DatumGetBool(SPI_getbinval(tup, desc, 10, &isnull));
+		/* one pass over the tuple, not one per column */
+		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, n);
+		row->rank = DatumGetInt64(v[0]);
+		row->version = n[1] ? NULL : TextDatumGetCString(v[1]);
+		row->description = n[2] ? NULL : TextDatumGetCString(v[2]);
+		row->type = n[3] ? NULL : TextDatumGetCString(v[3]);
+		row->script = n[4] ? NULL : TextDatumGetCString(v[4]);
+		row->checksum = n[5] ? NULL : TextDatumGetCString(v[5]);
+		row->installed_on = n[6] ? 0 : DatumGetTimestampTz(v[6]);
+		row->execution_ms = n[7] ? -1 : DatumGetInt64(v[7]);
+		row->success = DatumGetBool(v[8]);
+		row->dirty = DatumGetBool(v[9]);
 		rows = lappend(rows, row);
 	}
 	MemoryContextSwitchTo(old);

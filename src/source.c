@@ -48,6 +48,7 @@ struct ScriptReader
 	bool		eof;
 	bool		first;			/* nothing read yet: look for a BOM */
 	bool		pending_cr;
+	off_t		unread;			/* bytes left by the size fstat reported */
 	int			line;			/* lines delivered so far, for errors */
 	ScriptDigest digest;
 };
@@ -208,6 +209,7 @@ reader_open(ScriptReader *r, const SourceFile *file)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("migration file \"%s\" was replaced while it was being read", file->name),
 				 errhint("Run the command again once the directory is no longer changing.")));
+	r->unread = st.st_size;
 	digest_init(&r->digest);
 }
 
@@ -248,9 +250,27 @@ valid_prefix(const char *buf, size_t len, bool *bad)
 	*bad = false;
 	while (i < len)
 	{
-		unsigned char c = (unsigned char) buf[i];
+		unsigned char c;
 		int			l;
 
+		/*
+		 * Most scripts are ASCII: skip 8 bytes at a time while none has its
+		 * high bit set and none is NUL (the classic has-zero-byte test).
+		 */
+		while (len - i >= sizeof(uint64))
+		{
+			uint64		w;
+
+			memcpy(&w, buf + i, sizeof(w));
+			if (((w | ((w - UINT64CONST(0x0101010101010101)) & ~w)) &
+				 UINT64CONST(0x8080808080808080)) != 0)
+				break;
+			i += sizeof(w);
+		}
+		if (i >= len)
+			break;
+
+		c = (unsigned char) buf[i];
 		if (!IS_HIGHBIT_SET(c))
 		{
 			if (c == '\0')
@@ -306,9 +326,17 @@ source_read(ScriptReader *r, char *out)
 					(errcode_for_file_access(),
 					 errmsg("could not read migration file \"%s\": %m", r->file->name)));
 		}
-		if (got == 0)
-			r->eof = true;
 		len += got;
+		r->unread -= got;
+
+		/*
+		 * End of file at a read of 0 bytes, or at a short read that ends
+		 * exactly at the size fstat reported: that saves a read() per file.
+		 * A size that does not match (a file growing, a file system that
+		 * reports no size) falls back to reading until 0.
+		 */
+		if (got == 0 || (r->unread == 0 && len < SOURCE_CHUNK))
+			r->eof = true;
 	}
 
 	if (r->first)
@@ -330,7 +358,9 @@ source_read(ScriptReader *r, char *out)
 
 	n = normalize_line_endings(r->raw + start, usable - start, out,
 							   &r->pending_cr, r->eof && usable == len);
-	r->line = line_at(out, n, r->line) - 1;
+	/* lines so far are needed only for an error in a later chunk */
+	if (!(r->eof && usable == len))
+		r->line = line_at(out, n, r->line) - 1;
 
 	/* keep what could not be decided yet for the next call */
 	r->carry = len - usable;
