@@ -36,6 +36,11 @@
 #include "paths.h"
 #include "source.h"
 
+/* does readdir() tell the type of an entry? (as in core's file_utils.c) */
+#if defined(DT_UNKNOWN) && defined(DT_REG) && defined(DT_DIR) && defined(DT_LNK)
+#define SOURCE_HAVE_D_TYPE 1
+#endif
+
 /* directories nested deeper than this are refused (symlink loops) */
 #define SOURCE_MAX_DEPTH 32
 
@@ -97,6 +102,28 @@ list_dir_recurse(const char *dir, const char *prefix, int depth, List **files)
 
 		full = psprintf("%s/%s", dir, de->d_name);
 		rel = prefix ? psprintf("%s/%s", prefix, de->d_name) : pstrdup(de->d_name);
+
+#ifdef SOURCE_HAVE_D_TYPE
+
+		/*
+		 * A regular file right in the directory that was checked: the
+		 * directory entry says what it is, and it is identified when it is
+		 * first opened (with O_NOFOLLOW, so a symbolic link put in its place
+		 * meanwhile is refused) rather than by an lstat() here, which every
+		 * run would pay for every file.  Below a subdirectory, a component
+		 * of the path could be swapped for a link between listing and
+		 * opening, so files there are identified now.
+		 */
+		if (depth == 0 && de->d_type == DT_REG)
+		{
+			SourceFile *f = palloc0(sizeof(SourceFile));
+
+			f->name = rel;
+			f->path = full;
+			*files = lappend(*files, f);
+			continue;
+		}
+#endif
 
 		if (lstat(full, &st) != 0)
 			ereport(ERROR,
@@ -187,6 +214,7 @@ static void
 reader_open(ScriptReader *r, const SourceFile *file)
 {
 	struct stat st;
+	bool		identify = file->ino == 0;
 
 	r->file = file;
 	r->fd = -1;
@@ -195,7 +223,13 @@ reader_open(ScriptReader *r, const SourceFile *file)
 	r->first = true;
 	r->pending_cr = false;
 	r->line = 0;
-	r->fd = OpenTransientFile(file->path, O_RDONLY | PG_BINARY);
+	r->fd = OpenTransientFile(file->path, O_RDONLY | PG_BINARY | (identify ? O_NOFOLLOW : 0));
+	if (r->fd < 0 && identify && errno == ELOOP)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("migration file \"%s\" was replaced while it was being read", file->name),
+				 errdetail("It is now a symbolic link."),
+				 errhint("Run the command again once the directory is no longer changing.")));
 	if (r->fd < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -204,11 +238,18 @@ reader_open(ScriptReader *r, const SourceFile *file)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not stat migration file \"%s\": %m", file->name)));
-	if (!S_ISREG(st.st_mode) || st.st_dev != file->dev || st.st_ino != file->ino)
+	if (!S_ISREG(st.st_mode) ||
+		(!identify && (st.st_dev != file->dev || st.st_ino != file->ino)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("migration file \"%s\" was replaced while it was being read", file->name),
 				 errhint("Run the command again once the directory is no longer changing.")));
+	if (identify)
+	{
+		/* identified now (see list_dir_recurse): later opens must find this file */
+		((SourceFile *) file)->dev = st.st_dev;
+		((SourceFile *) file)->ino = st.st_ino;
+	}
 	r->unread = st.st_size;
 	digest_init(&r->digest);
 }

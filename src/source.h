@@ -20,8 +20,8 @@ typedef struct SourceFile
 {
 	char	   *name;			/* relative to the directory, '/'-separated */
 	char	   *path;			/* absolute real path */
-	dev_t		dev;			/* identity checked when opened */
-	ino_t		ino;
+	dev_t		dev;			/* identity checked when opened; */
+	ino_t		ino;			/* 0: taken when first opened */
 } SourceFile;
 
 /* size of one read from a script */
