@@ -66,7 +66,9 @@ compare_rank(const ListCell *a, const ListCell *b)
  * cursor, HISTORY_FETCH rows at a time, and sorted here rather than by
  * ORDER BY: a no-op apply over a long history then holds one copy of the
  * rows instead of three (sort, SPI result, ours), and every page a fresh
- * backend touches counts.
+ * backend touches counts.  Not read_only: a read-only cursor runs on the
+ * active snapshot, and a nonatomic apply that waited for the runner lock
+ * has committed and holds none.
  */
 List *
 history_load(const char *track, MemoryContext cxt)
@@ -84,7 +86,7 @@ history_load(const char *track, MemoryContext cxt)
 									   "FROM migrate.history "
 									   "WHERE track OPERATOR(pg_catalog.=) $1",
 									   1, argtypes),
-							 args, NULL, true);
+							 args, NULL, false);
 	for (;;)
 	{
 		MemoryContext old;
