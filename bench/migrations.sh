@@ -88,64 +88,57 @@ now_us() { local t=${EPOCHREALTIME/[.,]/}; printf '%s' "$t"; }
 # median of the numbers given
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-# gen DIR N: the migrations, all.sql and permig.sql
+# gen DIR N: the migrations, all.sql and permig.sql (one perl process:
+# forking a cat per file takes minutes at N = 10000)
 gen() {
-    local dir=$1 n=$2 i j f rows alter fn
-    mkdir -p "$dir/migrations"
-    : >"$dir/all.sql"
-    : >"$dir/permig.sql"
-    for ((i = 1; i <= n; i++)); do
-        f=$dir/migrations/V${i}__create_item_$i.sql
-        rows=
-        for ((j = 1; j <= 10; j++)); do
-            rows+="${rows:+,
-    }($j, 'item $i/$j', $j.25, '{\"batch\": $i}')"
-        done
-        alter=
-        fn=
-        if ((i % 10 == 0)); then
-            alter="
-ALTER TABLE public.item_$((i - 5)) ADD COLUMN note text DEFAULT 'none',
-    ADD CONSTRAINT item_$((i - 5))_price_ck CHECK (price >= 0);
-"
-            fn="
-CREATE FUNCTION public.item_${i}_label(p_id bigint) RETURNS text
-LANGUAGE plpgsql STABLE AS \$body\$
-DECLARE
-    v_name text;
-BEGIN
-    SELECT name INTO v_name FROM public.item_$i WHERE id = p_id;
-    IF v_name IS NULL THEN
-        RAISE EXCEPTION 'item % not found; check the id', p_id;
-    END IF;
-    RETURN v_name || ' (' || p_id || ')';
-END;
-\$body\$;
-"
-        fi
-        cat >"$f" <<SQL
--- migration $i: the items of batch $i
-CREATE TABLE public.item_$i (
-    id bigint PRIMARY KEY,
-    name text NOT NULL,
-    price numeric(12, 2) NOT NULL,
-    attrs jsonb NOT NULL DEFAULT '{}',
-    created_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX item_${i}_name_idx ON public.item_$i (name);
-INSERT INTO public.item_$i (id, name, price, attrs) VALUES
-    $rows;
-$alter$fn
-SQL
-        cat "$f" >>"$dir/all.sql"
-        {
-            printf 'BEGIN;\n'
-            cat "$f"
-            printf "INSERT INTO tracking.history (version, script) VALUES ('%d', '%s');\n" "$i" "${f##*/}"
-            printf 'COMMIT;\n'
-        } >>"$dir/permig.sql"
-    done
-    mig_own "$dir"
+    mkdir -p "$1/migrations"
+    perl - "$1" "$2" <<'PERL'
+use strict;
+use warnings;
+my ($dir, $n) = @ARGV;
+open(my $all, '>', "$dir/all.sql") or die "$dir/all.sql: $!";
+open(my $per, '>', "$dir/permig.sql") or die "$dir/permig.sql: $!";
+for my $i (1 .. $n) {
+    my $name = "V${i}__create_item_$i.sql";
+    my $rows = join(",\n    ", map { "($_, 'item $i/$_', $_.25, '{\"batch\": $i}')" } 1 .. 10);
+    my ($alter, $fn) = ('', '');
+    if ($i % 10 == 0) {
+        my $k = $i - 5;
+        $alter = "\nALTER TABLE public.item_$k ADD COLUMN note text DEFAULT 'none',\n"
+          . "    ADD CONSTRAINT item_${k}_price_ck CHECK (price >= 0);\n";
+        $fn = "\nCREATE FUNCTION public.item_${i}_label(p_id bigint) RETURNS text\n"
+          . "LANGUAGE plpgsql STABLE AS \$body\$\n"
+          . "DECLARE\n    v_name text;\nBEGIN\n"
+          . "    SELECT name INTO v_name FROM public.item_$i WHERE id = p_id;\n"
+          . "    IF v_name IS NULL THEN\n"
+          . "        RAISE EXCEPTION 'item % not found; check the id', p_id;\n"
+          . "    END IF;\n"
+          . "    RETURN v_name || ' (' || p_id || ')';\n"
+          . "END;\n\$body\$;\n";
+    }
+    my $sql = "-- migration $i: the items of batch $i\n"
+      . "CREATE TABLE public.item_$i (\n"
+      . "    id bigint PRIMARY KEY,\n"
+      . "    name text NOT NULL,\n"
+      . "    price numeric(12, 2) NOT NULL,\n"
+      . "    attrs jsonb NOT NULL DEFAULT '{}',\n"
+      . "    created_at timestamptz NOT NULL DEFAULT now()\n"
+      . ");\n"
+      . "CREATE INDEX item_${i}_name_idx ON public.item_$i (name);\n"
+      . "INSERT INTO public.item_$i (id, name, price, attrs) VALUES\n"
+      . "    $rows;\n"
+      . "$alter$fn\n";
+    open(my $f, '>', "$dir/migrations/$name") or die "$name: $!";
+    print $f $sql;
+    close $f;
+    print $all $sql;
+    print $per "BEGIN;\n", $sql,
+      "INSERT INTO tracking.history (version, script) VALUES ('$i', '$name');\n", "COMMIT;\n";
+}
+close $all;
+close $per;
+PERL
+    mig_own "$1"
 }
 
 # fresh_db NAME: a database cloned from the template
