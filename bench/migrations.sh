@@ -164,6 +164,21 @@ timed() {
     PEAK_KB=$(cat "$OUT/$name.peak" 2>/dev/null || echo 0)
 }
 
+# failure LOG: the error of a failed run, and at which migration psql was
+failure() {
+    local msg line file mig=
+    msg=$(grep -m1 -oE '(ERROR|FATAL):.*' "$1" || head -1 "$1")
+    if grep -q max_locks_per_transaction "$1"; then
+        msg+=" (lock table full: max_locks_per_transaction)"
+    fi
+    if [[ $(grep -m1 -oE '[a-z]+\.sql:[0-9]+:' "$1") =~ ^([a-z]+\.sql):([0-9]+):$ ]]; then
+        file=${BASH_REMATCH[1]} line=${BASH_REMATCH[2]}
+        mig=$(head -n "$line" "$BASE/$file" | grep -c '^-- migration ')
+        msg+=" at migration $mig of $N"
+    fi
+    printf '%s\n' "$msg"
+}
+
 checkpoint() { "${PSQL[@]}" -d postgres -c CHECKPOINT; }
 
 fmt_s() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1e6 }'; }
@@ -211,7 +226,7 @@ for N in "${SIZES[@]}"; do
                 migrate) timed "$db" "$runner.$r" "${PSQL[@]}" -d "$db" -c "CALL migrate.apply('$DIR')" ;;
             esac
             if ((RC != 0)); then
-                F[$runner]=$(grep -m1 -E 'ERROR|FATAL' "$OUT/$runner.$r.log" || head -1 "$OUT/$runner.$r.log")
+                F[$runner]=$(failure "$OUT/$runner.$r.log")
                 mig_log "N=$N: $runner failed: ${F[$runner]}"
                 continue
             fi
