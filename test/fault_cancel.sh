@@ -8,7 +8,9 @@
 #              succeeded, the lock is gone; status says pending.
 # After each, a new apply completes with every version applied once.
 set -euo pipefail
+# shellcheck source=test/lib.sh
 . "${MIG_LIB:-$(dirname "$0")/lib.sh}"
+# shellcheck source=test/include/fault.sh
 . "$(dirname "${BASH_SOURCE[0]}")/include/fault.sh"
 
 # ---- cancel ------------------------------------------------------------
@@ -21,7 +23,7 @@ psql -X -d "$DB" -c "CALL migrate.apply('$DIR')" \
     -c "SELECT 'locks held after the error: ' || count(*) FROM pg_catalog.pg_locks
         WHERE locktype = 'advisory' AND classid = $FAULT_LOCK_CLASSID AND pid = pg_catalog.pg_backend_pid()" \
     >"$log" 2>&1 &
-APPLY_PID=$!
+APPLY_PID=$!  # read by fault_wait_client
 fault_wait 20 fault_sleeper || fail "the run never reached the sleep in V2: $(cat "$log")"
 BACKEND=$(fault_sleeper)
 [[ $(fault_q postgres "SELECT pg_catalog.pg_cancel_backend($BACKEND)") == t ]] || fail "pg_cancel_backend failed"

@@ -11,7 +11,9 @@
 # full and is not simulated here.  Needs mount rights (root with
 # CAP_SYS_ADMIN); without them the test says SKIP and passes.
 set -euo pipefail
+# shellcheck source=test/lib.sh
 . "${MIG_LIB:-$(dirname "$0")/lib.sh}"
+# shellcheck source=test/include/fault.sh
 . "$(dirname "${BASH_SOURCE[0]}")/include/fault.sh"
 
 mnt=$MIG_WORK/fault_disk_full_fs

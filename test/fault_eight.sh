@@ -6,7 +6,9 @@
 # result is the schema a single run produces (pg_dump --schema-only of a
 # database migrated by one apply).
 set -euo pipefail
+# shellcheck source=test/lib.sh
 . "${MIG_LIB:-$(dirname "$0")/lib.sh}"
+# shellcheck source=test/include/fault.sh
 . "$(dirname "${BASH_SOURCE[0]}")/include/fault.sh"
 
 DB=fault_eight
@@ -61,7 +63,9 @@ for i in "${!pids[@]}"; do
     done
     wait "${pids[$i]}" || fail "runner $((i + 1)) failed: $(cat "$out/r$((i + 1)).log")"
 done
-exec {BARRIER[1]}>&-
+# the barrier session ends
+echo '\q' >&"${BARRIER[1]}"
+wait "$BARRIER_PID" 2>/dev/null || true
 
 # no session saw anything but notices (and the barrier's query output)
 if grep -h -E 'ERROR|WARNING|FATAL' "$out"/r*.log; then

@@ -5,7 +5,9 @@
 # succeeded, the runner lock is free, status says V2 is pending, and a new
 # apply completes with each version applied once.
 set -euo pipefail
+# shellcheck source=test/lib.sh
 . "${MIG_LIB:-$(dirname "$0")/lib.sh}"
+# shellcheck source=test/include/fault.sh
 . "$(dirname "${BASH_SOURCE[0]}")/include/fault.sh"
 
 fault_setup fault_sigkill

@@ -5,7 +5,9 @@
 # checksum before anything runs.  status reports the same error.  The same
 # for a subdirectory the server cannot list.  Once readable, apply works.
 set -euo pipefail
+# shellcheck source=test/lib.sh
 . "${MIG_LIB:-$(dirname "$0")/lib.sh}"
+# shellcheck source=test/include/fault.sh
 . "$(dirname "${BASH_SOURCE[0]}")/include/fault.sh"
 
 fault_setup fault_unreadable

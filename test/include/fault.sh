@@ -87,6 +87,7 @@ fault_start_apply() {
     psql -X -d "$DB" -c "CALL migrate.apply('$DIR')" >"$1" 2>&1 &
     APPLY_PID=$!
     fault_wait 20 fault_sleeper || fail "the run never reached the sleep in V2: $(cat "$1")"
+    # shellcheck disable=SC2034  # read by the tests
     BACKEND=$(fault_sleeper)
 }
 
