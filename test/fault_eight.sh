@@ -38,6 +38,9 @@ mig_newdb "$ONE" >/dev/null
 
 # the barrier: a session holds the lock, the runners queue on it
 coproc BARRIER { psql -X -q -At -d "$DB" 2>&1; }
+# bash unsets BARRIER and BARRIER_PID as soon as the coprocess ends
+barrier_pid=$BARRIER_PID
+barrier_in=${BARRIER[1]}
 echo "SELECT 'held' FROM (SELECT pg_catalog.pg_advisory_lock(4242)) l;" >&"${BARRIER[1]}"
 read -r -t 20 line <&"${BARRIER[0]}" || fail "the barrier session did not answer"
 [[ $line == held ]] || fail "the barrier session: $line"
@@ -53,7 +56,7 @@ waiting() {
     [[ $(fault_q "$DB" "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted") == 8 ]]
 }
 fault_wait 30 waiting || fail "the eight sessions did not all reach the barrier"
-echo "SELECT pg_catalog.pg_advisory_unlock(4242);" >&"${BARRIER[1]}"
+echo "SELECT pg_catalog.pg_advisory_unlock(4242);" >&"$barrier_in"
 
 for i in "${!pids[@]}"; do
     # bounded: each runner must end within 60 s
@@ -64,8 +67,8 @@ for i in "${!pids[@]}"; do
     wait "${pids[$i]}" || fail "runner $((i + 1)) failed: $(cat "$out/r$((i + 1)).log")"
 done
 # the barrier session ends
-echo '\q' >&"${BARRIER[1]}"
-wait "$BARRIER_PID" 2>/dev/null || true
+echo '\q' >&"$barrier_in"
+wait "$barrier_pid" 2>/dev/null || true
 
 # no session saw anything but notices (and the barrier's query output)
 if grep -h -E 'ERROR|WARNING|FATAL' "$out"/r*.log; then
