@@ -9,10 +9,16 @@
  * parameters and schema-qualified names and operators, so a caller's
  * search_path cannot redirect it.  The caller must be SPI-connected.
  *
+ * Both queries run once per migration or per run, so they are prepared
+ * once per backend and kept (SPI_keepplan) rather than parsed and planned
+ * each time; the plan cache re-plans them if the table changes, and
+ * privileges are checked at every execution.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -21,62 +27,106 @@
 
 #include "history.h"
 
-/* text value of column col, copied, or NULL */
-static char *
-get_text(HeapTuple tup, TupleDesc desc, int col)
+/* plans kept for the life of the backend */
+static SPIPlanPtr history_load_plan = NULL;
+static SPIPlanPtr history_record_plan = NULL;
+
+/* the kept plan of sql in *plan, prepared on first use */
+static SPIPlanPtr
+kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 {
-	return SPI_getvalue(tup, desc, col);
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "could not prepare \"%s\": %s", sql,
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "could not keep the plan of \"%s\"", sql);
+		*plan = p;
+	}
+	return *plan;
 }
 
-/* the rows of a track in rank order, copied into cxt */
+/* rows read from the history per fetch (bounds the memory of a read) */
+#define HISTORY_FETCH 256
+
+/* columns history_load reads, in its query's order */
+#define HISTORY_COLUMNS 12
+
+static int
+compare_rank(const ListCell *a, const ListCell *b)
+{
+	int64		ra = ((const HistoryRow *) lfirst(a))->rank;
+	int64		rb = ((const HistoryRow *) lfirst(b))->rank;
+
+	return ra < rb ? -1 : ra > rb ? 1 : 0;
+}
+
+/*
+ * The rows of a track in rank order, copied into cxt.  Read through a
+ * cursor, HISTORY_FETCH rows at a time, and sorted here rather than by
+ * ORDER BY: a no-op apply over a long history then holds one copy of the
+ * rows instead of three (sort, SPI result, ours), and every page a fresh
+ * backend touches counts.  Not read_only: a read-only cursor runs on the
+ * active snapshot, and a nonatomic apply that waited for the runner lock
+ * has committed and holds none.
+ */
 List *
 history_load(const char *track, MemoryContext cxt)
 {
 	Datum		args[1];
 	Oid			argtypes[1] = {TEXTOID};
-	int			ret;
 	List	   *rows = NIL;
-	MemoryContext old;
-	uint64		i;
+	Portal		portal;
 
 	args[0] = CStringGetTextDatum(track);
-	ret = SPI_execute_with_args("SELECT rank, version, description, type, script, checksum, "
-								"installed_on, execution_ms, success, dirty, error, error_line "
-								"FROM migrate.history "
-								"WHERE track OPERATOR(pg_catalog.=) $1 "
-								"ORDER BY rank",
-								1, argtypes, args, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read migrate.history: %s", SPI_result_code_string(ret));
-
-	old = MemoryContextSwitchTo(cxt);
-	for (i = 0; i < SPI_processed; i++)
+	portal = SPI_cursor_open(NULL,
+							 kept_plan(&history_load_plan,
+									   "SELECT rank, version, description, type, script, checksum, "
+									   "installed_on, execution_ms, success, dirty, error, error_line "
+									   "FROM migrate.history "
+									   "WHERE track OPERATOR(pg_catalog.=) $1",
+									   1, argtypes),
+							 args, NULL, false);
+	for (;;)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		HistoryRow *row = palloc0(sizeof(HistoryRow));
-		bool		isnull;
-		Datum		d;
+		MemoryContext old;
+		uint64		i;
 
-		row->rank = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		row->version = get_text(tup, desc, 2);
-		row->description = get_text(tup, desc, 3);
-		row->type = get_text(tup, desc, 4);
-		row->script = get_text(tup, desc, 5);
-		row->checksum = get_text(tup, desc, 6);
-		d = SPI_getbinval(tup, desc, 7, &isnull);
-		row->installed_on = isnull ? 0 : DatumGetTimestampTz(d);
-		d = SPI_getbinval(tup, desc, 8, &isnull);
-		row->execution_ms = isnull ? -1 : DatumGetInt64(d);
-		row->success = DatumGetBool(SPI_getbinval(tup, desc, 9, &isnull));
-		row->dirty = DatumGetBool(SPI_getbinval(tup, desc, 10, &isnull));
-		row->error = get_text(tup, desc, 11);
-		d = SPI_getbinval(tup, desc, 12, &isnull);
-		row->error_line = isnull ? 0 : DatumGetInt32(d);
-		rows = lappend(rows, row);
+		SPI_cursor_fetch(portal, true, HISTORY_FETCH);
+		if (SPI_processed == 0)
+			break;
+
+		old = MemoryContextSwitchTo(cxt);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HistoryRow *row = palloc0(sizeof(HistoryRow));
+			Datum		v[HISTORY_COLUMNS];
+			bool		n[HISTORY_COLUMNS];
+
+			/* one pass over the tuple, not one per column */
+			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, n);
+			row->rank = DatumGetInt64(v[0]);
+			row->version = n[1] ? NULL : TextDatumGetCString(v[1]);
+			row->description = n[2] ? NULL : TextDatumGetCString(v[2]);
+			row->type = n[3] ? NULL : TextDatumGetCString(v[3]);
+			row->script = n[4] ? NULL : TextDatumGetCString(v[4]);
+			row->checksum = n[5] ? NULL : TextDatumGetCString(v[5]);
+			row->installed_on = n[6] ? 0 : DatumGetTimestampTz(v[6]);
+			row->execution_ms = n[7] ? -1 : DatumGetInt64(v[7]);
+			row->success = DatumGetBool(v[8]);
+			row->dirty = DatumGetBool(v[9]);
+			row->error = n[10] ? NULL : TextDatumGetCString(v[10]);
+			row->error_line = n[11] ? 0 : DatumGetInt32(v[11]);
+			rows = lappend(rows, row);
+		}
+		MemoryContextSwitchTo(old);
+		SPI_freetuptable(SPI_tuptable);
 	}
-	MemoryContextSwitchTo(old);
-	SPI_freetuptable(SPI_tuptable);
+	SPI_cursor_close(portal);
+	list_sort(rows, compare_rank);
 	return rows;
 }
 
@@ -124,13 +174,15 @@ history_record(const HistoryEntry *e)
 		nulls[13] = 'n';
 	args[14] = text_or_null(e->sql, nulls, 14);
 
-	ret = SPI_execute_with_args("INSERT INTO migrate.history "
-								"(track, version, description, type, script, checksum, "
-								"installed_by, installed_on, execution_ms, success, dirty, "
-								"error, sqlstate, error_line, sql) "
-								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-								"$12, $13, $14, $15)",
-								15, argtypes, args, nulls, false, 0);
+	ret = SPI_execute_plan(kept_plan(&history_record_plan,
+									 "INSERT INTO migrate.history "
+									 "(track, version, description, type, script, checksum, "
+									 "installed_by, installed_on, execution_ms, success, dirty, "
+									 "error, sqlstate, error_line, sql) "
+									 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+									 "$12, $13, $14, $15)",
+									 15, argtypes),
+						   args, nulls, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not record in migrate.history: %s", SPI_result_code_string(ret));
 }

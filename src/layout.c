@@ -53,6 +53,7 @@ version_normalize(const char *raw, size_t len)
 	StringInfoData buf;
 	size_t		i = 0;
 	int			keep = 0;		/* buf length up to the last non-zero part */
+	char	   *result;
 
 	if (len == 0)
 		return NULL;
@@ -90,8 +91,14 @@ version_normalize(const char *raw, size_t len)
 	/* trailing zero parts do not count: 1.0 is 1; 0 stays 0 */
 	if (keep == 0)
 		keep = 1;
-	buf.data[keep] = '\0';
-	return buf.data;
+
+	/*
+	 * Return a copy of the exact size: every file of a directory has a
+	 * version, and the buffer is 1 kB.  Freed, it is reused for the next.
+	 */
+	result = pnstrdup(buf.data, keep);
+	pfree(buf.data);
+	return result;
 }
 
 /* a version given by a user (target =>): normalized, or an error */

@@ -139,11 +139,60 @@ entries_from_scripts(ScriptSet *set, MigrationPlan *plan)
 	return entries;
 }
 
+/* does a history row take part in the replay of versioned migrations? */
+static bool
+replayed_row(const HistoryRow *row)
+{
+	return row->version != NULL && strcmp(row->type, "repeatable") != 0 &&
+		strcmp(row->type, "baseline") != 0;
+}
+
+/*
+ * Entries for the versions that only the history knows (their files are
+ * gone), sorted by version and without duplicates, so that the replay can
+ * binary-search them as it does the files' entries: a directory whose old
+ * files were removed after a baseline is not a quadratic case.
+ */
+static List *
+history_only_entries(List *entries, List *history)
+{
+	List	   *extra = NIL;
+	List	   *unique = NIL;
+	PlanEntry  *last = NULL;
+	ListCell   *lc;
+
+	foreach(lc, history)
+	{
+		HistoryRow *row = (HistoryRow *) lfirst(lc);
+
+		if (replayed_row(row) && find_entry(entries, row->version) == NULL)
+		{
+			PlanEntry  *e = palloc0(sizeof(PlanEntry));
+
+			e->version = row->version;
+			extra = lappend(extra, e);
+		}
+	}
+	list_sort(extra, compare_entries);
+	foreach(lc, extra)
+	{
+		PlanEntry  *e = (PlanEntry *) lfirst(lc);
+
+		if (last == NULL || version_cmp(last->version, e->version) != 0)
+		{
+			unique = lappend(unique, e);
+			last = e;
+		}
+	}
+	list_free(extra);
+	return unique;
+}
+
 /* replay the history of versioned migrations onto the entries */
 static List *
 replay_history(List *entries, List *history, MigrationPlan *plan)
 {
-	List	   *extra = NIL;	/* versions known only from the history */
+	List	   *extra = history_only_entries(entries, history);
 	ListCell   *lc;
 
 	foreach(lc, history)
@@ -166,25 +215,12 @@ replay_history(List *entries, List *history, MigrationPlan *plan)
 		e = find_entry(entries, row->version);
 		if (e == NULL)
 		{
-			ListCell   *lc2;
-
-			foreach(lc2, extra)
-			{
-				PlanEntry  *x = (PlanEntry *) lfirst(lc2);
-
-				if (version_cmp(x->version, row->version) == 0)
-				{
-					e = x;
-					break;
-				}
-			}
+			e = find_entry(extra, row->version);
 			if (e == NULL)
-			{
-				e = palloc0(sizeof(PlanEntry));
-				e->version = row->version;
+				elog(ERROR, "version %s of the history was not collected", row->version);
+			/* named by its first row, as the files' entries are by their file */
+			if (e->description == NULL)
 				e->description = row->description;
-				extra = lappend(extra, e);
-			}
 		}
 
 		if (!row->success)
