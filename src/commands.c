@@ -225,7 +225,7 @@ run_attempt(ApplyRun *ar, MigrationScript *s, const char *nontx_why,
 				safety_lock_error(edata, safety_lock_blockers(false), 1, false);
 			else
 				nontx_enum_hint(edata, false);
-			ReThrowError(edata);
+			migrate_rethrow(edata);
 		}
 
 		/* detaches the worker's shared memory, which tells it to stop */
@@ -264,11 +264,11 @@ run_attempt(ApplyRun *ar, MigrationScript *s, const char *nontx_why,
 		commit_and_continue();
 
 		if (!lock_failure || nontx)
-			ReThrowError(edata);
+			migrate_rethrow(edata);
 		if (attempt >= attempts)
 		{
 			safety_lock_error(edata, blockers, attempt, true);
-			ReThrowError(edata);
+			migrate_rethrow(edata);
 		}
 		backoff = safety_backoff_ms(attempt);
 		ereport(NOTICE,

@@ -173,7 +173,7 @@ rethrow_with_line(ExecFrame *frame, Statement *st, MemoryContext cxt)
 									  at + strlen(old));
 	}
 	frame->error_line = line;
-	ReThrowError(edata);
+	migrate_rethrow(edata);
 }
 
 /* first word of a transaction control statement? */

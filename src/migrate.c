@@ -14,6 +14,7 @@
 
 #include "fmgr.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/varlena.h"
 
 #include "compat.h"
@@ -63,6 +64,31 @@ check_allowed_dirs(char **newval, void **extra, GucSource source)
 	pfree(rawstring);
 	list_free_deep(elemlist);
 	return ok;
+}
+
+/*
+ * ReThrowError for an error copied (CopyErrorData) into one of our memory
+ * contexts.  ReThrowError copies the message strings into ErrorContext but
+ * keeps filename, funcname, domain, context_domain and message_id as they
+ * are, and CopyErrorData has copied those into the caller's context too: a
+ * run context deleted while the error unwinds would leave them dangling
+ * when the error is finally reported.  So they move to ErrorContext first,
+ * which lives until the report is sent.
+ */
+void
+migrate_rethrow(ErrorData *edata)
+{
+	if (edata->filename)
+		edata->filename = MemoryContextStrdup(ErrorContext, edata->filename);
+	if (edata->funcname)
+		edata->funcname = MemoryContextStrdup(ErrorContext, edata->funcname);
+	if (edata->domain)
+		edata->domain = MemoryContextStrdup(ErrorContext, edata->domain);
+	if (edata->context_domain)
+		edata->context_domain = MemoryContextStrdup(ErrorContext, edata->context_domain);
+	if (edata->message_id)
+		edata->message_id = MemoryContextStrdup(ErrorContext, edata->message_id);
+	ReThrowError(edata);
 }
 
 /* name of a script kind, as stored in migrate.history.type */

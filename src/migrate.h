@@ -80,5 +80,6 @@ typedef struct HistoryRow
 } HistoryRow;
 
 extern const char *migration_kind_name(MigrationKind kind);
+extern void migrate_rethrow(ErrorData *edata) pg_attribute_noreturn();
 
 #endif							/* MIGRATE_H */

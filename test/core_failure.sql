@@ -8,7 +8,7 @@ SELECT pg_temp.write_file(:'d' || '/V2__bad.sql',
     E'CREATE TABLE public.b (id int);\nINSERT INTO public.b VALUES (1);\nINSERT INTO public.b VALUES (1/0);\n');
 SELECT pg_temp.write_file(:'d' || '/V3__later.sql', E'CREATE TABLE public.c (id int);\n');
 
-SELECT plan(18);
+SELECT plan(20);
 
 -- the CALL fails: let the script go on to inspect what it left
 \set ON_ERROR_STOP 0
@@ -78,5 +78,17 @@ CALL migrate.apply(:'d');
 \set ON_ERROR_STOP 1
 SELECT is((SELECT sqlstate FROM migrate.history WHERE version = '5'), '55000',
           'and recorded as a failure when run with commits');
+
+-- a failure in a large run: the error is reported whole after the run's
+-- memory is gone (its file name and function once pointed into that memory)
+SELECT pg_temp.fresh_dir('core_failure_big') AS big \gset
+SELECT pg_temp.sh(format('cd %s && printf ''SELECT 1/0;\n'' > V1__bad.sql && for i in $(seq 2 700); do printf ''SELECT %%s;\n'' $i > V${i}__ok.sql; done', :'big'));
+SELECT throws_ok(format('CALL migrate.apply(%L, track => %L)', :'big', 'big'), '22012', 'division by zero',
+                 'a failure among 700 files is reported in a transaction block');
+\set ON_ERROR_STOP 0
+CALL migrate.apply(:'big', track => 'big');
+\set ON_ERROR_STOP 1
+SELECT is((SELECT sqlstate FROM migrate.history WHERE track = 'big' AND NOT success), '22012',
+          'and with commits, recorded and reported with the session alive');
 
 SELECT * FROM finish();
