@@ -3,20 +3,9 @@
 -- without its \. end marker ends at the end of the file.
 SET client_min_messages = warning;
 SELECT current_setting('migrate_test.fixtures') AS fx \gset
+\i test/include/files.psql
 SELECT plan(11);
 
-CREATE FUNCTION pg_temp.apply_error(dir text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    st text; msg text; det text; ctx text;
-BEGIN
-    CALL migrate.apply(dir, track => dir);
-    RETURN NULL;
-EXCEPTION WHEN others THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-                            det = PG_EXCEPTION_DETAIL, ctx = PG_EXCEPTION_CONTEXT;
-    RETURN st || ': ' || msg || E'\n' || coalesce(det, '') || E'\n' || coalesce(ctx, '');
-END
-$$;
 
 SELECT matches(pg_temp.apply_error(:'fx' || '/copy_bad_row'),
                '^22P02: invalid input syntax for type integer: "three".*COPY bad_row, line 3, column a: "three"\nmigration V1__bad_row\.sql, line 7\n',

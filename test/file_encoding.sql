@@ -2,19 +2,9 @@
 -- naming the file and the line; a UTF-8 byte order mark is skipped.
 SET client_min_messages = warning;
 SELECT current_setting('migrate_test.fixtures') AS fx \gset
+\i test/include/files.psql
 SELECT plan(4);
 
-CREATE FUNCTION pg_temp.apply_error(dir text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    st text; msg text; det text;
-BEGIN
-    CALL migrate.apply(dir, track => dir);
-    RETURN NULL;
-EXCEPTION WHEN others THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-    RETURN st || ': ' || msg || E'\n' || coalesce(det, '');
-END
-$$;
 
 SELECT is(pg_temp.apply_error(:'fx' || '/encoding_bad'),
           E'22021: invalid byte sequence for encoding "UTF8": 0xe9\nIn migration file "V1__latin1.sql", line 3.',

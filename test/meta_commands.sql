@@ -3,21 +3,9 @@
 -- an error naming the line and the command.
 SET client_min_messages = warning;
 SELECT current_setting('migrate_test.fixtures') AS fx \gset
+\i test/include/files.psql
 SELECT plan(9);
 
--- the error an apply raises (in a function, so apply runs atomically)
-CREATE FUNCTION pg_temp.apply_error(dir text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    st text; msg text; det text; ctx text;
-BEGIN
-    CALL migrate.apply(dir, track => dir);
-    RETURN NULL;
-EXCEPTION WHEN others THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-                            det = PG_EXCEPTION_DETAIL, ctx = PG_EXCEPTION_CONTEXT;
-    RETURN st || ': ' || msg || E'\n' || coalesce(det, '') || E'\n' || coalesce(ctx, '');
-END
-$$;
 
 CALL migrate.apply(:'fx' || '/meta_include');
 SELECT results_eq('SELECT step FROM inc_log ORDER BY n',

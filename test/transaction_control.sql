@@ -3,20 +3,9 @@
 -- transaction control is an error naming its line.
 SET client_min_messages = warning;
 SELECT current_setting('migrate_test.fixtures') AS fx \gset
+\i test/include/files.psql
 SELECT plan(9);
 
-CREATE FUNCTION pg_temp.apply_error(dir text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    st text; msg text; det text; ctx text;
-BEGIN
-    CALL migrate.apply(dir, track => dir);
-    RETURN NULL;
-EXCEPTION WHEN others THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-                            det = PG_EXCEPTION_DETAIL, ctx = PG_EXCEPTION_CONTEXT;
-    RETURN st || ': ' || msg || E'\n' || coalesce(det, '') || E'\n' || coalesce(ctx, '');
-END
-$$;
 
 CALL migrate.apply(:'fx' || '/txn_wrapped');
 SELECT has_table('w1', 'BEGIN; ... COMMIT; around a migration is absorbed');
