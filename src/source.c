@@ -38,6 +38,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "utils/memutils.h"
 
 #include "checksum.h"
 #include "compat.h"
@@ -67,6 +68,7 @@ struct ScriptReader
 	const SourceFile *file;
 	int			fd;				/* -1 for a staged file */
 	size_t		text_off;		/* staged: bytes of text delivered */
+	off_t		unread;			/* file: bytes left by the size fstat reported */
 	char		raw[SOURCE_CHUNK];
 	size_t		carry;			/* bytes held over at the start of raw */
 	bool		eof;
@@ -241,26 +243,33 @@ source_file(const char *path)
 	return f;
 }
 
-/* open a script for reading; its identity must be what was checked */
-ScriptReader *
-source_open(const SourceFile *file)
+/*
+ * Start reading file into r (everything but the raw buffer is set here).
+ * The file's identity must be what was checked when it was listed.
+ */
+static void
+reader_start(ScriptReader *r, const SourceFile *file)
 {
-	ScriptReader *r = palloc0(sizeof(ScriptReader));
 	struct stat st;
 
 	r->file = file;
+	r->fd = -1;
+	r->text_off = 0;
+	r->unread = 0;
+	r->carry = 0;
+	r->eof = false;
+	r->first = true;
+	r->pending_cr = false;
+	r->line = 0;
+	r->lines = NULL;
 	if (file->section)
 	{
 		r->lines = palloc0(sizeof(LineBuffer));
 		r->lines->at_line_start = true;
 	}
-	r->first = true;
 	digest_init(&r->digest);
 	if (file->text)
-	{
-		r->fd = -1;
-		return r;
-	}
+		return;
 	r->fd = OpenTransientFile(file->path, O_RDONLY | PG_BINARY);
 	if (r->fd < 0)
 		ereport(ERROR,
@@ -275,6 +284,23 @@ source_open(const SourceFile *file)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("migration file \"%s\" was replaced while it was being read", file->name),
 				 errhint("Run the command again once the directory is no longer changing.")));
+
+	/*
+	 * The file is read up to the size it has now, which also spares the
+	 * read that would only report its end.  A file that changes meanwhile
+	 * no longer matches its checksum, and that is caught.
+	 */
+	r->unread = st.st_size;
+}
+
+/* open a script for reading; its identity must be what was checked */
+ScriptReader *
+source_open(const SourceFile *file)
+{
+	/* not zeroed: raw is 64 kB, and reader_start sets everything else */
+	ScriptReader *r = palloc(sizeof(ScriptReader));
+
+	reader_start(r, file);
 	return r;
 }
 
@@ -375,8 +401,10 @@ read_normalized(ScriptReader *r, char *out)
 			memcpy(r->raw + len, r->file->text + r->text_off, got);
 			r->text_off += got;
 		}
+		else if (r->unread <= 0)
+			got = 0;
 		else
-			got = read(r->fd, r->raw + len, SOURCE_CHUNK - len);
+			got = read(r->fd, r->raw + len, Min(SOURCE_CHUNK - len, (size_t) r->unread));
 		if (got < 0)
 		{
 			if (errno == EINTR)
@@ -387,6 +415,8 @@ read_normalized(ScriptReader *r, char *out)
 		}
 		if (got == 0)
 			r->eof = true;
+		else if (r->fd >= 0)
+			r->unread -= got;
 		len += got;
 	}
 
@@ -566,20 +596,28 @@ source_read(ScriptReader *r, char *out)
 	return n;
 }
 
-/* close a script; checksum (if not NULL) receives the checksum of what was read */
-void
-source_close(ScriptReader *r, char *checksum)
+/* end reading: close the file, finish the checksum (which frees its context) */
+static void
+reader_finish(ScriptReader *r, char *checksum)
 {
 	char		unused[MIGRATE_CHECKSUM_LEN];
 
-	/* finish the digest either way: that frees its context */
 	digest_final(&r->digest, checksum ? checksum : unused);
 	if (r->fd >= 0 && CloseTransientFile(r->fd) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not close migration file \"%s\": %m", r->file->name)));
+	r->fd = -1;
 	if (r->lines)
 		pfree(r->lines);
+	r->lines = NULL;
+}
+
+/* close a script; checksum (if not NULL) receives the checksum of what was read */
+void
+source_close(ScriptReader *r, char *checksum)
+{
+	reader_finish(r, checksum);
 	pfree(r);
 }
 
@@ -587,14 +625,25 @@ source_close(ScriptReader *r, char *checksum)
 void
 source_checksum(const SourceFile *file, char *checksum, int64 *size)
 {
-	ScriptReader *r = source_open(file);
-	char	   *buf = palloc(SOURCE_CHUNK + 1);
+	/*
+	 * Every file of a directory is checksummed before each run: one reader
+	 * and one buffer serve them all, instead of 128 kB allocated (and
+	 * faulted in) per file.
+	 */
+	static ScriptReader *reader = NULL;
+	static char *buf = NULL;
 
-	while (source_read(r, buf) > 0)
+	if (reader == NULL)
+	{
+		reader = MemoryContextAlloc(TopMemoryContext, sizeof(ScriptReader));
+		buf = MemoryContextAlloc(TopMemoryContext, SOURCE_CHUNK + 1);
+		reader->fd = -1;
+	}
+	reader_start(reader, file);
+	while (source_read(reader, buf) > 0)
 		;
-	*size = r->digest.size;
-	source_close(r, checksum);
-	pfree(buf);
+	*size = reader->digest.size;
+	reader_finish(reader, checksum);
 }
 
 /* the whole normalized text of a (small) script */
