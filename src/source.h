@@ -26,8 +26,8 @@ typedef struct SourceFile
 	const struct SourceSection *section;	/* one section of the file; NULL: all */
 	char	   *name;			/* relative to the directory, '/'-separated */
 	char	   *path;			/* absolute real path, or bundle/filename */
-	dev_t		dev;			/* identity checked when opened */
-	ino_t		ino;
+	dev_t		dev;			/* identity checked when opened; */
+	ino_t		ino;			/* 0: not known yet, taken at the first open */
 	const char *text;			/* staged: the script as stored; NULL for a file */
 	size_t		text_len;
 } SourceFile;
