@@ -261,6 +261,49 @@ layout_build_by_name(LayoutNameParser parse, List *files, ScriptSet *set)
 	}
 }
 
+/*
+ * In a folder-per-migration layout, f is the folder's up script, or its
+ * down script when the up script is beside it.
+ */
+bool
+layout_folder_claims(LayoutDir *dir, const SourceFile *f, LayoutFolderParser parse,
+					 const char *up_name, const char *down_name)
+{
+	const char *base = layout_base_name(f->name);
+	char	   *folder;
+	char	   *version;
+	char	   *description;
+
+	if (strcmp(base, up_name) != 0 && strcmp(base, down_name) != 0)
+		return false;
+	if (!parse(f->name, &folder, &version, &description))
+		return false;
+	return strcmp(base, up_name) == 0 ||
+		layout_find_file(dir, psprintf("%s/%s", folder, up_name)) != NULL;
+}
+
+/* one script per file in a migration folder: the up script, or its undo */
+void
+layout_folder_build(List *files, ScriptSet *set, LayoutFolderParser parse, const char *up_name)
+{
+	ListCell   *lc;
+
+	foreach(lc, files)
+	{
+		SourceFile *f = (SourceFile *) lfirst(lc);
+		char	   *folder;
+		char	   *version;
+		char	   *description;
+
+		if (!parse(f->name, &folder, &version, &description))
+			continue;
+		layout_add_script(set, f,
+						  strcmp(layout_base_name(f->name), up_name) == 0 ?
+						  MIGRATION_VERSIONED : MIGRATION_UNDO,
+						  version, description);
+	}
+}
+
 /* a new script of set read from f */
 MigrationScript *
 layout_add_script(ScriptSet *set, SourceFile *f, MigrationKind kind,

@@ -55,38 +55,13 @@ parse_diesel_folder(const char *name, char **folder, char **version, char **desc
 static bool
 diesel_claims(LayoutDir *dir, const SourceFile *f)
 {
-	const char *base = layout_base_name(f->name);
-	char	   *folder;
-	char	   *version;
-	char	   *description;
-
-	if (strcmp(base, "up.sql") != 0 && strcmp(base, "down.sql") != 0)
-		return false;
-	if (!parse_diesel_folder(f->name, &folder, &version, &description))
-		return false;
-	return strcmp(base, "up.sql") == 0 ||
-		layout_find_file(dir, psprintf("%s/up.sql", folder)) != NULL;
+	return layout_folder_claims(dir, f, parse_diesel_folder, "up.sql", "down.sql");
 }
 
 static void
 diesel_build(LayoutDir *dir, List *files, ScriptSet *set)
 {
-	ListCell   *lc;
-
-	foreach(lc, files)
-	{
-		SourceFile *f = (SourceFile *) lfirst(lc);
-		char	   *folder;
-		char	   *version;
-		char	   *description;
-
-		if (!parse_diesel_folder(f->name, &folder, &version, &description))
-			continue;
-		layout_add_script(set, f,
-						  strcmp(layout_base_name(f->name), "up.sql") == 0 ?
-						  MIGRATION_VERSIONED : MIGRATION_UNDO,
-						  version, description);
-	}
+	layout_folder_build(files, set, parse_diesel_folder, "up.sql");
 }
 
 const Layout layout_diesel = {

@@ -45,40 +45,15 @@ parse_prisma_folder(const char *name, char **folder, char **version, char **desc
 static bool
 prisma_claims(LayoutDir *dir, const SourceFile *f)
 {
-	const char *base = layout_base_name(f->name);
-	char	   *folder;
-	char	   *version;
-	char	   *description;
-
 	if (strcmp(f->name, "migration_lock.toml") == 0)
 		return true;
-	if (strcmp(base, "migration.sql") != 0 && strcmp(base, "down.sql") != 0)
-		return false;
-	if (!parse_prisma_folder(f->name, &folder, &version, &description))
-		return false;
-	return strcmp(base, "migration.sql") == 0 ||
-		layout_find_file(dir, psprintf("%s/migration.sql", folder)) != NULL;
+	return layout_folder_claims(dir, f, parse_prisma_folder, "migration.sql", "down.sql");
 }
 
 static void
 prisma_build(LayoutDir *dir, List *files, ScriptSet *set)
 {
-	ListCell   *lc;
-
-	foreach(lc, files)
-	{
-		SourceFile *f = (SourceFile *) lfirst(lc);
-		char	   *folder;
-		char	   *version;
-		char	   *description;
-
-		if (!parse_prisma_folder(f->name, &folder, &version, &description))
-			continue;
-		layout_add_script(set, f,
-						  strcmp(layout_base_name(f->name), "migration.sql") == 0 ?
-						  MIGRATION_VERSIONED : MIGRATION_UNDO,
-						  version, description);
-	}
+	layout_folder_build(files, set, parse_prisma_folder, "migration.sql");
 }
 
 const Layout layout_prisma = {

@@ -66,6 +66,14 @@ typedef bool (*LayoutNameParser) (const char *base, MigrationKind *kind,
 extern bool layout_claims_by_name(LayoutNameParser parse, const SourceFile *f);
 extern void layout_build_by_name(LayoutNameParser parse, List *files, ScriptSet *set);
 
+/* layouts with a folder per migration (diesel, prisma) */
+typedef bool (*LayoutFolderParser) (const char *name, char **folder,
+									char **version, char **description);
+extern bool layout_folder_claims(LayoutDir *dir, const SourceFile *f, LayoutFolderParser parse,
+								 const char *up_name, const char *down_name);
+extern void layout_folder_build(List *files, ScriptSet *set, LayoutFolderParser parse,
+								const char *up_name);
+
 extern MigrationScript *layout_add_script(ScriptSet *set, SourceFile *f, MigrationKind kind,
 										  char *version, char *description);
 
