@@ -80,7 +80,7 @@ required_arg(FunctionCallInfo fcinfo, int n, const char *name)
 }
 
 /* may this call commit? (a CALL outside any transaction block) */
-static bool
+bool
 call_is_nonatomic(FunctionCallInfo fcinfo)
 {
 	return fcinfo->context != NULL && IsA(fcinfo->context, CallContext) &&

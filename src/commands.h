@@ -36,6 +36,7 @@ typedef struct ApplyRun
 typedef void (*RunBody) (ApplyRun *ar, void *arg);
 
 extern char *text_arg(FunctionCallInfo fcinfo, int n);
+extern bool call_is_nonatomic(FunctionCallInfo fcinfo);
 extern char *required_arg(FunctionCallInfo fcinfo, int n, const char *name);
 extern MigrationPlan *load_plan(const char *dir, const char *track, const char *target,
 								char **real_dir);

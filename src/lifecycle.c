@@ -561,8 +561,7 @@ Datum
 migrate_run(PG_FUNCTION_ARGS)
 {
 	char	   *file;
-	bool		nonatomic = fcinfo->context != NULL && IsA(fcinfo->context, CallContext) &&
-		!castNode(CallContext, fcinfo->context)->atomic;
+	bool		nonatomic = call_is_nonatomic(fcinfo);
 	MigrationScript s;
 	ScriptRun	run;
 	TimestampTz start = GetCurrentTimestamp();

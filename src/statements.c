@@ -27,6 +27,7 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
+#include "commands.h"
 #include "compat.h"
 #include "source.h"
 #include "splitter.h"
@@ -43,32 +44,6 @@ typedef struct TokenSpan
 	int			line;			/* line of the first token */
 } TokenSpan;
 
-/* a materialized result set for an SRF */
-static Tuplestorestate *
-begin_result(FunctionCallInfo fcinfo, TupleDesc *desc)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext old;
-	Tuplestorestate *ts;
-
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	*desc = CreateTupleDescCopy(*desc);
-	ts = tuplestore_begin_heap(true, false, work_mem);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = ts;
-	rsinfo->setDesc = *desc;
-	MemoryContextSwitchTo(old);
-	return ts;
-}
-
 /*
  * SELECT * FROM migrate.statements(sql): one row per statement (or psql
  * meta-command) the splitter finds, with the line it starts on.  COPY
@@ -79,7 +54,7 @@ migrate_statements(PG_FUNCTION_ARGS)
 {
 	text	   *sql = PG_GETARG_TEXT_PP(0);
 	TupleDesc	desc;
-	Tuplestorestate *ts = begin_result(fcinfo, &desc);
+	Tuplestorestate *ts = materialize_result(fcinfo, &desc);
 	Splitter   *sp = splitter_create_text(VARDATA_ANY(sql), VARSIZE_ANY_EXHDR(sql));
 	Statement	st;
 
