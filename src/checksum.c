@@ -66,17 +66,6 @@ digest_final(ScriptDigest *d, char *hex)
 	hex[2 * PG_SHA256_DIGEST_LENGTH] = '\0';
 }
 
-/* checksum of text that is already normalized (staged scripts, tests) */
-void
-checksum_text(const char *data, size_t len, char *hex)
-{
-	ScriptDigest d;
-
-	digest_init(&d);
-	digest_update(&d, data, len);
-	digest_final(&d, hex);
-}
-
 /*
  * Copy in to out turning CRLF into LF.  A CR at the very end of a chunk
  * may be the first half of a CRLF: unless eof, it is held back in

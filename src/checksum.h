@@ -24,7 +24,6 @@ typedef struct ScriptDigest
 extern void digest_init(ScriptDigest *d);
 extern void digest_update(ScriptDigest *d, const char *data, size_t len);
 extern void digest_final(ScriptDigest *d, char *hex);
-extern void checksum_text(const char *data, size_t len, char *hex);
 extern size_t normalize_line_endings(const char *in, size_t len, char *out,
 									 bool *pending_cr, bool eof);
 
