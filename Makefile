@@ -13,6 +13,11 @@ REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
 PG_CPPFLAGS = -I$(srcdir)/src
+# Warnings are errors on every supported version.  PostgreSQL's own headers
+# raise -Wunused-parameter under -Wextra (15, 17, 18), and only that.
+# MIGRATE_WERROR= builds without -Werror (a distribution's newer compiler).
+MIGRATE_WERROR ?= -Werror
+PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter $(MIGRATE_WERROR)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -1,8 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * compat.h
- *	  Differences between the PostgreSQL major versions migrate builds on
- *	  (13 to 17), in one place.  Each guard says which release changed what.
+ *	  Differences between the PostgreSQL major versions migrate builds on,
+ *	  in one place.  Each guard says which release changed what.
+ *
+ * Built and tested: 15, 17 and 18 (test/matrix).  The guards for 13, 14
+ * and 16 were written by reading those releases' source and are untested.
  *
  *-------------------------------------------------------------------------
  */
@@ -10,6 +13,24 @@
 #define MIGRATE_COMPAT_H
 
 #include "utils/guc.h"
+
+/*
+ * PG 18 removed the suffix pg_attribute_noreturn() in favour of the prefix
+ * pg_noreturn (C11 _Noreturn).  GCC and clang accept the attribute as a
+ * prefix too, so older releases get the prefix spelled with it.
+ */
+#if PG_VERSION_NUM < 180000
+#define pg_noreturn pg_attribute_noreturn()
+#endif
+
+/* PG 18 dropped PortalRun's run_once argument (it was always true for us) */
+#if PG_VERSION_NUM >= 180000
+#define migrate_portal_run(portal, count, top, dest, altdest, qc) \
+	PortalRun(portal, count, top, dest, altdest, qc)
+#else
+#define migrate_portal_run(portal, count, top, dest, altdest, qc) \
+	PortalRun(portal, count, top, true, dest, altdest, qc)
+#endif
 
 /* PG 15 renamed EmitWarningsOnPlaceholders and made it reserve the prefix */
 #if PG_VERSION_NUM < 150000
@@ -119,6 +140,8 @@
 #define MIGRATE_HAS_SUBSCRIPTION_ADD_DROP 1
 #endif
 
+#endif							/* MIGRATE_COMPAT_H */
+
 /*
  * COPY FROM with a data source callback (copy.c).  PG 14 split COPY FROM
  * into copyfrom.c: BeginCopyFrom gained the WHERE clause argument, the
@@ -126,9 +149,11 @@
  * (copyfrom_internal.h), which is where the line being read is kept.
  * PG 16 moved the permissions of a range-table entry to RTEPermissionInfo
  * and replaced ExecCheckRTPerms with ExecCheckPermissions.  Only copy.c
- * needs these headers: it asks for them with MIGRATE_COMPAT_COPY.
+ * needs these headers: it asks for them with MIGRATE_COMPAT_COPY (outside
+ * the main include guard, so an earlier plain include does not hide them).
  */
-#ifdef MIGRATE_COMPAT_COPY
+#if defined(MIGRATE_COMPAT_COPY) && !defined(MIGRATE_COMPAT_COPY_H)
+#define MIGRATE_COMPAT_COPY_H
 #include "commands/copy.h"
 #include "executor/executor.h"
 #include "parser/parse_node.h"
@@ -153,5 +178,3 @@ typedef RangeTblEntry MigratePermInfo;
 #define migrate_check_permissions(pstate) ExecCheckRTPerms((pstate)->p_rtable, true)
 #endif
 #endif							/* MIGRATE_COMPAT_COPY */
-
-#endif							/* MIGRATE_COMPAT_H */

@@ -12,8 +12,16 @@
 
 #include <limits.h>
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/pg_extension.h"
 #include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/rel.h"
 #include "utils/memutils.h"
 #include "utils/varlena.h"
 
@@ -171,4 +179,52 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("migrate");
+}
+
+/*
+ * The version of the extension's SQL objects in this database, as
+ * major * 100 + minor (101 for '1.1'), or 0 when it is not installed.
+ *
+ * Between a package upgrade and ALTER EXTENSION migrate UPDATE the library
+ * is newer than the objects.  Every call that the older version has keeps
+ * working then, without what the newer objects add (a caller checks this
+ * before touching a table or column that a later version introduced); the
+ * calls only the newer version declares cannot be reached.  Read from
+ * pg_extension each time it is asked, so an UPDATE in the same session is
+ * seen at once: one index lookup per call.
+ */
+int
+migrate_schema_version(void)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	int			version = 0;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum("migrate"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_pg_extension_extversion,
+									 RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+		{
+			char	   *s = TextDatumGetCString(d);
+			int			major = 0,
+						minor = 0;
+
+			if (sscanf(s, "%d.%d", &major, &minor) >= 1)
+				version = major * 100 + minor;
+			pfree(s);
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return version;
 }

@@ -26,6 +26,8 @@
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 
+#include "compat.h"
+
 /* settings (migrate.c) */
 extern char *migrate_allowed_dirs;
 extern int	migrate_lock_wait;
@@ -79,7 +81,14 @@ typedef struct HistoryRow
 	int			error_line;		/* its line, 0 if unknown */
 } HistoryRow;
 
+/*
+ * The SQL objects this library was built for, as migrate_schema_version()
+ * reports them (major * 100 + minor); keep in step with migrate.control.
+ */
+#define MIGRATE_SCHEMA_VERSION 101
+
+extern int	migrate_schema_version(void);
 extern const char *migration_kind_name(MigrationKind kind);
-extern void migrate_rethrow(ErrorData *edata) pg_attribute_noreturn();
+pg_noreturn extern void migrate_rethrow(ErrorData *edata);
 
 #endif							/* MIGRATE_H */

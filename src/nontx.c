@@ -69,7 +69,7 @@ marker_of_line(char *line)
 	if (strncmp(p, "--", 2) != 0)
 		return NULL;
 	p += 2;
-	while (n < lengthof(words))
+	while (n < (int) lengthof(words))
 	{
 		while (*p == ' ' || *p == '\t' || *p == '\r')
 			p++;

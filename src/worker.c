@@ -605,7 +605,7 @@ run_statement(const char *sql, MemoryContext cxt)
 
 		/* results are discarded, as psql -f -o /dev/null would */
 		dest = CreateDestReceiver(DestNone);
-		(void) PortalRun(portal, FETCH_ALL, true, true, dest, dest, &qc);
+		(void) migrate_portal_run(portal, FETCH_ALL, true, dest, dest, &qc);
 		dest->rDestroy(dest);
 		PortalDrop(portal, false);
 

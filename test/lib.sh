@@ -15,7 +15,8 @@
 #   MIG_DATA      data dir; MIG_LOG server log; MIG_SOCK socket dir
 #   MIG_FIXTURES  copy of test/fixtures (in migrate.allowed_dirs)
 #                 $MIG_WORK/allowed2 is allowed too, $MIG_WORK/outside is not
-#   MIG_PGBIN     PostgreSQL 15 bin dir (also first in PATH); MIG_PORT = PGPORT
+#   MIG_PGBIN     the tested version's bin dir (also first in PATH); MIG_PORT = PGPORT
+#   MIG_PG_VERSION  the PostgreSQL major version under test
 # and no standard input.  It may change postgresql.conf (mig_conf) and reload
 # or restart (mig_reload_cluster, mig_restart_cluster); test/run restarts the
 # server if a test leaves it stopped.  mig_stop_cluster is a no-op there.
@@ -24,10 +25,30 @@
 # directory may be different by the time a function is called.
 _MIG_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# The packages a fresh Debian 12 needs.  pg_prove comes from
+# The PostgreSQL major version under test: MIG_PG_VERSION if set, else the
+# one this Debian release ships (12: 15, 13: 17, unstable: 18).
+mig_pg_version() {
+    if [[ -n ${MIG_PG_VERSION:-} ]]; then
+        printf '%s\n' "$MIG_PG_VERSION"
+        return
+    fi
+    local codename
+    # shellcheck disable=SC1091
+    codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+    case $codename in
+        trixie) echo 17 ;;
+        sid | forky) echo 18 ;;
+        *) echo 15 ;;
+    esac
+}
+MIG_PG_VERSION=$(mig_pg_version)
+export MIG_PG_VERSION
+
+# The packages a fresh Debian needs for that version.  pg_prove comes from
 # libtap-parser-sourcehandler-pgtap-perl; `pgtap` is the metapackage.
-MIG_DEPS=(make gcc postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
-          pgtap postgresql-15-cron libtap-parser-sourcehandler-pgtap-perl)
+MIG_DEPS=(make gcc postgresql-"$MIG_PG_VERSION" postgresql-server-dev-"$MIG_PG_VERSION"
+          postgresql-"$MIG_PG_VERSION"-pgtap pgtap postgresql-"$MIG_PG_VERSION"-cron
+          libtap-parser-sourcehandler-pgtap-perl)
 
 # Repository root: MIG_ROOT if the caller set it, else the parent of test/.
 mig_root() {
@@ -42,13 +63,13 @@ mig_root() {
 mig_log() { printf '%s\n' "$*" >&2; }
 mig_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# The pg_config to use.  PG_CONFIG wins; otherwise PostgreSQL 15's own, since
-# Debian's /usr/bin/pg_config wrapper picks the newest server-dev installed.
+# The pg_config to use.  PG_CONFIG wins; otherwise the tested version's own,
+# since Debian's /usr/bin/pg_config wrapper picks the newest server-dev installed.
 mig_pg_config() {
     if [[ -n ${PG_CONFIG:-} ]]; then
         printf '%s\n' "$PG_CONFIG"
-    elif [[ -x /usr/lib/postgresql/15/bin/pg_config ]]; then
-        printf '%s\n' /usr/lib/postgresql/15/bin/pg_config
+    elif [[ -x /usr/lib/postgresql/$MIG_PG_VERSION/bin/pg_config ]]; then
+        printf '%s\n' "/usr/lib/postgresql/$MIG_PG_VERSION/bin/pg_config"
     else
         command -v pg_config || mig_die "pg_config not found (run mig_install_deps)"
     fi
@@ -169,7 +190,7 @@ mig_init_cluster() {
 
 # Start the cluster made by mig_init_cluster on a free port and export
 # PGHOST, PGPORT, PGUSER, PGDATABASE, MIG_PORT; put MIG_PGBIN first in PATH
-# so psql/pg_prove use PostgreSQL 15's client, not Debian's wrapper.
+# so psql/pg_prove use the tested version's client, not Debian's wrapper.
 mig_start_server() {
     local port=${MIG_PORT_BASE:-54321} tries=0 before
     while ((tries < 20 && port < 65536)); do
