@@ -1,7 +1,10 @@
 #!/usr/bin/perl
 # rss_sampler.pl DBNAME PEAKFILE DONEFILE
 #
-# Peak private memory (RssAnon) of the backend serving database DBNAME.
+# Peak private memory (RssAnon) of the backend serving database DBNAME,
+# and the CPU time it had used when last seen (PEAKFILE.cpu, nanoseconds
+# from /proc/PID/schedstat; for clients that cannot ask their backend
+# themselves, it misses at most the last millisecond).
 # The kernel keeps no high-water mark of RssAnon alone (VmHWM includes the
 # shared buffers a backend touched), so this samples it: it looks for the
 # backend (process title "postgres: postgres DBNAME ..."), then reads
@@ -36,13 +39,15 @@ until ($pid) {
     if (-e $donefile) {
         open(my $out, '>', $peakfile) or die "$peakfile: $!";
         print $out "0\n";
+        open(my $cpu, '>', "$peakfile.cpu") or die "$peakfile.cpu: $!";
+        print $cpu "0\n";
         exit 0;
     }
     sleep 0.0005;
 }
 
 # sample it until it exits
-my $peak = 0;
+my ($peak, $ns) = (0, 0);
 while (open(my $fh, '<', "/proc/$pid/status")) {
     while (my $line = <$fh>) {
         if ($line =~ /^RssAnon:\s+(\d+)/) {
@@ -51,7 +56,14 @@ while (open(my $fh, '<', "/proc/$pid/status")) {
         }
     }
     close $fh;
+    if (open(my $sh, '<', "/proc/$pid/schedstat")) {
+        my $s = <$sh> // '';
+        close $sh;
+        $ns = $1 if $s =~ /^(\d+)/;
+    }
     sleep 0.001;
 }
 open(my $out, '>', $peakfile) or die "$peakfile: $!";
 print $out "$peak\n";
+open(my $cpu, '>', "$peakfile.cpu") or die "$peakfile.cpu: $!";
+print $cpu "$ns\n";
