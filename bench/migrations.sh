@@ -146,7 +146,8 @@ now_us() { local t=${EPOCHREALTIME/[.,]/}; printf '%s' "$t"; }
 
 # stats NUMBER...: "median min max"
 stats() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[1], v[NR] }'
+    printf '%s\n' "$@" | sort -g |
+        awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR] }'
 }
 
 # gen DIR N: the migrations, all.sql and permig.sql (bench/gen_migrations.pl)
