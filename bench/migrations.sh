@@ -363,6 +363,11 @@ for N in "${SIZES[@]}"; do
                 "$(if [[ -n ${RC_[$runner]:-} ]]; then cell r2 "$(stats ${RC_[$runner]})"; else echo -; fi) |" \
                 "$(mb1 "$(stats ${M[$runner]} | cut -d' ' -f1)") | ${S[$runner]} |"
         done
+        if [[ -n ${NOOP_ROWS[*]:-} && ${NOOP_ROWS[-1]} == "| $N |"* ]]; then
+            echo
+            echo "No-op over these $N applied migrations (median [lowest–highest] of $NOOP fresh connections each):"
+            echo "\`SELECT 1\` / \`apply\` (ms) / ratio / no-op peak RssAnon (MB): ${NOOP_ROWS[-1]}"
+        fi
     } >"$OUT/table.md"
     cat "$OUT/table.md"
     TABLES+=("$OUT/table.md")
