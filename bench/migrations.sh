@@ -1,49 +1,61 @@
 #!/usr/bin/env bash
-# Benchmark: N generated migrations through psql and through migrate.apply.
+# Benchmark: N generated migrations applied by four runners, against the floor.
 #
-#   bash bench/migrations.sh              # N = 100 and 1000
-#   bash bench/migrations.sh 10000        # any list of N
-#   REPEAT=3 bash bench/migrations.sh 1000
+#   bash bench/migrations.sh                # N = 100 and 1000
+#   bash bench/migrations.sh --large        # N = 100, 1000 and 10000 (about 30 min)
+#   bash bench/migrations.sh 300 3000       # any list of N
+#   REPEAT=7 NOOP=20 BENCH_FSYNC=off bash bench/migrations.sh 100
 #
 # Runs as root, like test/run: builds and installs the extension with
 # PG_CONFIG (or PostgreSQL 15's own pg_config), starts one throwaway cluster
-# with test/lib.sh, and removes it at the end.  Not part of the test run.
+# with test/lib.sh and removes it at the end.  Not part of the test run: it
+# asserts nothing about time, it prints tables.
 #
-# For each N it writes N migrations V1__...sql .. V<N>__...sql (unpadded
-# versions): each creates a table with a primary key and an index and
-# inserts 10 rows; every tenth also alters an earlier table and creates a
-# plpgsql function with a dollar-quoted body.  Then, REPEAT times (default
-# 5), each runner starts from a fresh database cloned from one template
-# (the extension and the psql runner's tracking table in it, so that the
-# three schemas can be compared whole):
-#   psql -1       psql -1 -f all.sql: every migration in one transaction,
-#                 the floor of any client-side runner
-#   psql -f       psql -f with BEGIN; <migration>; INSERT INTO tracking
-#                 table; COMMIT; per migration, what client tools do
-#   migrate       CALL migrate.apply(dir)
-# and the no-op second run of each, NOOP times (default 15) from a fresh
-# connection: psql -c 'SELECT 1' for the psql runners (the floor: a real
-# client would still have to read its files and its table), and
-# CALL migrate.apply(dir) for migrate.  Times are wall-clock medians.
+# The migrations: for each N, N files V1__...sql .. V<N>__...sql (unpadded
+# versions), each creating a table with a primary key and an index and
+# inserting 10 rows; every tenth also alters an earlier table and creates a
+# plpgsql function with a dollar-quoted body.  The runners, each into a
+# fresh database cloned from one template, after a CHECKPOINT:
+#   floor     the same migrations, each wrapped BEGIN; <file>; INSERT INTO
+#             a tracking table; COMMIT;, all sent as ONE simple-query
+#             message by a small libpq client (bench/floor.c): no client
+#             round trip at all, what a runner inside the server must beat
+#             (it reads no files)
+#   psql -1   psql -1 -f of all migrations in one file: one transaction
+#   dbmate    dbmate migrate (npm package; each migration in a transaction
+#             with its schema_migrations row, from a Go client)
+#   migrate   CALL migrate.apply(dir)
+# REPEAT times (default 5); within each repetition the runners run one
+# after the other, in an order rotated every repetition, so that the
+# machine's noise hits them alike.  Each figure is the median of the
+# repetitions, with the lowest and highest in brackets; "x floor" is the
+# median of the per-repetition ratios to the floor of the same repetition.
 #
-# Backend memory: peak RssAnon (private memory) of the backend serving the
-# run.  The kernel keeps no high-water mark of RssAnon alone (VmHWM counts
-# the shared buffers the backend touched as well), so bench/rss_sampler.pl
-# reads /proc/PID/status every millisecond while the backend lives and
-# keeps the largest value.
+# Measures per run:
+#   wall     the client's elapsed time, connection included
+#   CPU      CPU time of the backend serving the run (/proc/self/schedstat,
+#            read by the backend itself at the end of the session; dbmate's
+#            is sampled from outside every millisecond): steadier than wall
+#            time on a shared machine, since it leaves out waiting for the
+#            disk and for other processes
+#   memory   peak RssAnon (private memory) of that backend, sampled every
+#            millisecond by bench/rss_sampler.pl (the kernel keeps no peak
+#            of RssAnon alone)
+#   schema   pg_dump --schema-only --schema=public of the last repetition's
+#            databases (without dbmate's own table), compared with the floor's
+# The no-op: with everything applied, CALL migrate.apply(dir) from a fresh
+# connection against a bare psql -c 'SELECT 1', NOOP times each (default
+# 15), interleaved, after the last repetition of each N.
 #
-# Schema: pg_dump --schema-only of the three databases of the last
-# repetition, compared whole (only pg_dump's random \restrict key lines
-# are dropped).  At large N, pg_dump itself needs a lock per table: if it
-# runs out of lock table, the cluster is restarted with a larger
-# max_locks_per_transaction for the comparison only, after all timings.
+# Settings: fsync = on, the default durability (BENCH_FSYNC=off to compare);
+# autovacuum off (noise); everything else as initdb made it, in particular
+# max_locks_per_transaction = 64, which a one-transaction runner exhausts
+# at large N.
 #
-# Settings: fsync = off by default (BENCH_FSYNC=on to change it), as in the
-# test cluster: with fsync on, PostgreSQL flushes every new index file when
-# its build ends (in every runner alike) and each commit, so the disk, not
-# the runner, sets the times, and on a shared machine it is the noisiest
-# part.  autovacuum off (noise).  Everything else as initdb made it, in
-# particular max_locks_per_transaction = 64.
+# Tools: libpq-dev (for bench/floor.c) is installed with apt-get if
+# missing; dbmate with npm into BENCH_CACHE (default
+# /tmp/migrate-bench-cache), never into the repository.  Without npm, or
+# with BENCH_DBMATE=0, the dbmate column is left out.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -52,17 +64,62 @@ export MIG_ROOT=$ROOT
 # shellcheck source=test/lib.sh
 . "$ROOT/test/lib.sh"
 
-SIZES=("$@")
+SIZES=()
+for arg in "$@"; do
+    case $arg in
+        --large) SIZES+=(100 1000 10000) ;;
+        -h | --help) sed -n '2,60p' "$0"; exit 0 ;;
+        *) SIZES+=("$arg") ;;
+    esac
+done
 ((${#SIZES[@]} > 0)) || SIZES=(100 1000)
 REPEAT=${REPEAT:-5}
 NOOP=${NOOP:-15}
-BENCH_FSYNC=${BENCH_FSYNC:-off}
+BENCH_FSYNC=${BENCH_FSYNC:-on}
+BENCH_CACHE=${BENCH_CACHE:-/tmp/migrate-bench-cache}
+BENCH_DBMATE=${BENCH_DBMATE:-1}
 SAMPLER=$ROOT/bench/rss_sampler.pl
 
 for n in "${SIZES[@]}"; do
     [[ $n =~ ^[1-9][0-9]*$ ]] || mig_die "N must be a positive number, not \"$n\""
 done
+[[ $REPEAT =~ ^[1-9][0-9]*$ && $NOOP =~ ^[1-9][0-9]*$ ]] || mig_die "REPEAT and NOOP must be positive numbers"
 [[ $EUID -eq 0 ]] || mig_die "bench/migrations.sh must run as root (it uses runuser)"
+
+# ---- tools ----------------------------------------------------------------
+
+mkdir -p "$BENCH_CACHE"
+if [[ ! -f /usr/include/postgresql/libpq-fe.h ]]; then
+    mig_log "installing libpq-dev (for the floor client)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -qq update </dev/null
+    apt-get -qq install -y --no-install-recommends libpq-dev </dev/null >/dev/null
+fi
+FLOOR=$BENCH_CACHE/floor
+gcc -O2 -Wall -I/usr/include/postgresql -o "$FLOOR" "$ROOT/bench/floor.c" -lpq ||
+    mig_die "could not build bench/floor.c"
+
+DBMATE=
+if [[ $BENCH_DBMATE != 0 ]]; then
+    DBMATE=$BENCH_CACHE/dbmate/node_modules/@dbmate/linux-x64/bin/dbmate
+    if [[ ! -x $DBMATE ]]; then
+        if command -v npm >/dev/null; then
+            mig_log "installing dbmate with npm into $BENCH_CACHE/dbmate"
+            mkdir -p "$BENCH_CACHE/dbmate"
+            npm install --prefix "$BENCH_CACHE/dbmate" --no-audit --no-fund --loglevel=error \
+                dbmate@2 >/dev/null 2>&1 </dev/null || true
+        fi
+        if [[ ! -x $DBMATE ]]; then
+            mig_log "dbmate is not available (npm install dbmate failed): its column is left out"
+            DBMATE=
+        fi
+    fi
+fi
+RUNNERS=(floor psql1)
+[[ -z $DBMATE ]] || RUNNERS+=(dbmate)
+RUNNERS+=(migrate)
+
+# ---- cluster ----------------------------------------------------------------
 
 trap 'mig_stop_cluster' EXIT
 trap 'exit 130' INT
@@ -79,95 +136,74 @@ mkdir -p "$MIG_WORK/bench"
 mig_own "$MIG_WORK/bench"
 mig_start_server
 PSQL=("$MIG_PGBIN/psql" -X -q -v ON_ERROR_STOP=1)
+# the backend's own CPU time so far, in nanoseconds
+CPU_SQL="SELECT pg_catalog.split_part(pg_catalog.pg_read_file('/proc/self/schedstat'), ' ', 1)"
 
-# ---- helpers -------------------------------------------------------------
+# ---- helpers ----------------------------------------------------------------
 
 # now in microseconds, without forking
 now_us() { local t=${EPOCHREALTIME/[.,]/}; printf '%s' "$t"; }
 
-# median of the numbers given
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
-# gen DIR N: the migrations, all.sql and permig.sql (one perl process:
-# forking a cat per file takes minutes at N = 10000)
-gen() {
-    mkdir -p "$1/migrations"
-    perl - "$1" "$2" <<'PERL'
-use strict;
-use warnings;
-my ($dir, $n) = @ARGV;
-open(my $all, '>', "$dir/all.sql") or die "$dir/all.sql: $!";
-open(my $per, '>', "$dir/permig.sql") or die "$dir/permig.sql: $!";
-for my $i (1 .. $n) {
-    my $name = "V${i}__create_item_$i.sql";
-    my $rows = join(",\n    ", map { "($_, 'item $i/$_', $_.25, '{\"batch\": $i}')" } 1 .. 10);
-    my ($alter, $fn) = ('', '');
-    if ($i % 10 == 0) {
-        my $k = $i - 5;
-        $alter = "\nALTER TABLE public.item_$k ADD COLUMN note text DEFAULT 'none',\n"
-          . "    ADD CONSTRAINT item_${k}_price_ck CHECK (price >= 0);\n";
-        $fn = "\nCREATE FUNCTION public.item_${i}_label(p_id bigint) RETURNS text\n"
-          . "LANGUAGE plpgsql STABLE AS \$body\$\n"
-          . "DECLARE\n    v_name text;\nBEGIN\n"
-          . "    SELECT name INTO v_name FROM public.item_$i WHERE id = p_id;\n"
-          . "    IF v_name IS NULL THEN\n"
-          . "        RAISE EXCEPTION 'item % not found; check the id', p_id;\n"
-          . "    END IF;\n"
-          . "    RETURN v_name || ' (' || p_id || ')';\n"
-          . "END;\n\$body\$;\n";
-    }
-    my $sql = "-- migration $i: the items of batch $i\n"
-      . "CREATE TABLE public.item_$i (\n"
-      . "    id bigint PRIMARY KEY,\n"
-      . "    name text NOT NULL,\n"
-      . "    price numeric(12, 2) NOT NULL,\n"
-      . "    attrs jsonb NOT NULL DEFAULT '{}',\n"
-      . "    created_at timestamptz NOT NULL DEFAULT now()\n"
-      . ");\n"
-      . "CREATE INDEX item_${i}_name_idx ON public.item_$i (name);\n"
-      . "INSERT INTO public.item_$i (id, name, price, attrs) VALUES\n"
-      . "    $rows;\n"
-      . "$alter$fn\n";
-    open(my $f, '>', "$dir/migrations/$name") or die "$name: $!";
-    print $f $sql;
-    close $f;
-    print $all $sql;
-    print $per "BEGIN;\n", $sql,
-      "INSERT INTO tracking.history (version, script) VALUES ('$i', '$name');\n", "COMMIT;\n";
+# stats NUMBER...: "median min max"
+stats() {
+    printf '%s\n' "$@" | sort -g |
+        awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR] }'
 }
-close $all;
-close $per;
-PERL
+
+# gen DIR N: the migrations, all.sql and permig.sql (bench/gen_migrations.pl)
+gen() {
+    mkdir -p "$1/migrations" "$1/dbmate"
+    perl "$ROOT/bench/gen_migrations.pl" "$1" "$2"
     mig_own "$1"
 }
 
-# fresh_db NAME: a database cloned from the template
+# fresh_db NAME: a database cloned from the template, then a checkpoint
 fresh_db() {
-    "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1 TEMPLATE bench_tpl"
+    "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $1" \
+        -c "CREATE DATABASE $1 TEMPLATE bench_tpl" -c CHECKPOINT
 }
 
-# timed DB NAME CMD...: run CMD (a psql connecting to DB) while sampling its
-# backend; sets T_US (microseconds), PEAK_KB, RC; output to $OUT/NAME.log
+# timed DB NAME CMD...: run CMD (a client of DB) while sampling its backend;
+# sets T_US (wall, microseconds), PEAK_KB, CPU_NS (the last line CMD
+# printed, else the sampler's last reading) and RC; output in $OUT/NAME.*
 timed() {
-    local db=$1 name=$2 s t0 t1
+    local db=$1 name=$2 s t0 t1 out
     shift 2
-    rm -f "$OUT/$name.peak" "$OUT/$name.done"
+    rm -f "$OUT/$name.peak" "$OUT/$name.peak.cpu" "$OUT/$name.done"
     perl "$SAMPLER" "$db" "$OUT/$name.peak" "$OUT/$name.done" &
     s=$!
     RC=0
     t0=$(now_us)
-    "$@" >"$OUT/$name.log" 2>&1 || RC=$?
+    "$@" >"$OUT/$name.out" 2>"$OUT/$name.log" || RC=$?
     t1=$(now_us)
     touch "$OUT/$name.done"
     wait "$s" || true
     T_US=$((t1 - t0))
     PEAK_KB=$(cat "$OUT/$name.peak" 2>/dev/null || echo 0)
+    out=$(tail -n 1 "$OUT/$name.out")
+    if [[ $out =~ ^[0-9]+$ ]]; then
+        CPU_NS=$out
+    else
+        CPU_NS=$(cat "$OUT/$name.peak.cpu" 2>/dev/null || echo 0)
+    fi
+}
+
+# run_one RUNNER DB NAME: one run of RUNNER into DB
+run_one() {
+    local runner=$1 db=$2 name=$3
+    case $runner in
+        floor) timed "$db" "$name" "$FLOOR" "dbname=$db" "$BASE/permig.sql" "$CPU_SQL" ;;
+        psql1) timed "$db" "$name" "${PSQL[@]}" -At -d "$db" -1 -f "$BASE/all.sql" -c "$CPU_SQL" ;;
+        dbmate) timed "$db" "$name" "$DBMATE" --no-dump-schema --migrations-dir "$BASE/dbmate" \
+                    --url "postgres://postgres@localhost:$MIG_PORT/$db?socket=$MIG_SOCK&sslmode=disable" migrate ;;
+        migrate) timed "$db" "$name" "${PSQL[@]}" -At -d "$db" -c "CALL migrate.apply('$DIR')" -c "$CPU_SQL" ;;
+    esac
 }
 
 # failure LOG: the error of a failed run, and at which migration psql was
 failure() {
     local msg line file mig=
-    msg=$(grep -m1 -oE '(ERROR|FATAL):.*' "$1" || head -1 "$1")
+    msg=$(grep -m1 -oE '(ERROR|FATAL|[Ee]rror):.*' "$1" || head -1 "$1")
     if grep -q max_locks_per_transaction "$1"; then
         msg+=" (lock table full: max_locks_per_transaction)"
     fi
@@ -179,16 +215,35 @@ failure() {
     printf '%s\n' "$msg"
 }
 
-checkpoint() { "${PSQL[@]}" -d postgres -c CHECKPOINT; }
-
-fmt_s() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1e6 }'; }
-fmt_ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1e3 }'; }
-fmt_mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+s3() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1e6 }'; }      # us -> s
+ms1() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1e3 }'; }     # us -> ms
+nsms() { awk -v u="$1" 'BEGIN { printf "%.0f", u / 1e6 }'; }    # ns -> ms
+mb1() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }    # kB -> MB
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
-# schema DB FILE: the schema-only dump, pg_dump's random restrict key dropped
+# cell FMT "median min max": "median [min-max]"
+cell() {
+    local f=$1 med lo hi
+    read -r med lo hi <<<"$2"
+    printf '%s [%s–%s]' "$($f "$med")" "$($f "$lo")" "$($f "$hi")"
+}
+plain() { printf '%s' "$1"; }
+r2() { awk -v r="$1" 'BEGIN { printf "%.2f", r }'; }
+
+# schema DB FILE: the public schema, pg_dump's random restrict key dropped
 schema() {
-    "$MIG_PGBIN/pg_dump" --schema-only -d "$1" 2>"$2.err" | grep -v -E '^\\(un)?restrict ' >"$2"
+    "$MIG_PGBIN/pg_dump" --schema-only --schema=public -T public.schema_migrations -d "$1" 2>"$2.err" |
+        grep -v -E '^\\(un)?restrict ' >"$2"
+}
+
+# shellcheck disable=SC2016  # backquotes are markdown here
+label() {
+    case $1 in
+        floor) echo 'floor: one message, `BEGIN; <file>; INSERT; COMMIT;` each' ;;
+        psql1) echo '`psql -1 -f all.sql`' ;;
+        dbmate) echo '`dbmate migrate`' ;;
+        migrate) echo '`CALL migrate.apply(dir)`' ;;
+    esac
 }
 
 "${PSQL[@]}" -d postgres <<'SQL'
@@ -203,7 +258,8 @@ CREATE TABLE tracking.history (
 );
 SQL
 
-RESULTS=()
+TABLES=()
+NOOP_ROWS=()
 for N in "${SIZES[@]}"; do
     BASE=$MIG_WORK/bench/n$N
     OUT=$MIG_WORK/out_$N
@@ -212,119 +268,122 @@ for N in "${SIZES[@]}"; do
     gen "$BASE" "$N"
     DIR=$BASE/migrations
 
-    declare -A T=() M=() F=()
-    noop_sel=() noop_mig=() mem_noop_sel=() mem_noop_mig=()
+    declare -A W=() C=() M=() F=() RW=() RC_=()
     for ((r = 1; r <= REPEAT; r++)); do
-        mig_log "N=$N: repetition $r of $REPEAT"
-        for runner in one permig migrate; do
-            db=b_${runner}
+        # rotate the order: repetition r starts with runner r
+        order=()
+        for ((k = 0; k < ${#RUNNERS[@]}; k++)); do
+            order+=("${RUNNERS[(k + r - 1) % ${#RUNNERS[@]}]}")
+        done
+        mig_log "N=$N: repetition $r of $REPEAT (${order[*]})"
+        declare -A wr=() cr=()
+        for runner in "${order[@]}"; do
+            [[ -z ${F[$runner]:-} ]] || continue
+            db=b_$runner
             fresh_db "$db"
-            checkpoint
-            case $runner in
-                one) timed "$db" "$runner.$r" "${PSQL[@]}" -d "$db" -1 -f "$BASE/all.sql" ;;
-                permig) timed "$db" "$runner.$r" "${PSQL[@]}" -d "$db" -f "$BASE/permig.sql" ;;
-                migrate) timed "$db" "$runner.$r" "${PSQL[@]}" -d "$db" -c "CALL migrate.apply('$DIR')" ;;
-            esac
+            run_one "$runner" "$db" "$runner.$r"
             if ((RC != 0)); then
                 F[$runner]=$(failure "$OUT/$runner.$r.log")
                 mig_log "N=$N: $runner failed: ${F[$runner]}"
                 continue
             fi
-            T[$runner]+=" $T_US"
+            W[$runner]+=" $T_US"
+            C[$runner]+=" $CPU_NS"
             M[$runner]+=" $PEAK_KB"
+            wr[$runner]=$T_US
+            cr[$runner]=$CPU_NS
         done
-
-        # the no-op second runs, each from a fresh connection
-        for ((k = 1; k <= NOOP; k++)); do
-            timed b_permig "noop_sel.$r.$k" "${PSQL[@]}" -d b_permig -c 'SELECT 1'
-            noop_sel+=("$T_US")
-            mem_noop_sel+=("$PEAK_KB")
-            if [[ -z ${F[migrate]:-} ]]; then
-                timed b_migrate "noop_mig.$r.$k" "${PSQL[@]}" -d b_migrate -c "CALL migrate.apply('$DIR')"
-                ((RC == 0)) || mig_die "no-op apply failed: $(cat "$OUT/noop_mig.$r.$k.log")"
-                noop_mig+=("$T_US")
-                mem_noop_mig+=("$PEAK_KB")
-            fi
+        # the ratios to the floor within this repetition
+        for runner in "${RUNNERS[@]}"; do
+            [[ -n ${wr[$runner]:-} && -n ${wr[floor]:-} ]] || continue
+            RW[$runner]+=" $(awk -v a="${wr[$runner]}" -v b="${wr[floor]}" 'BEGIN { print a / b }')"
+            RC_[$runner]+=" $(awk -v a="${cr[$runner]}" -v b="${cr[floor]}" 'BEGIN { print (b > 0) ? a / b : 0 }')"
         done
-        [[ -n ${F[migrate]:-} ]] || grep -q 'nothing to apply' "$OUT/noop_mig.$r.1.log" ||
-            mig_die "the second apply found work: $(cat "$OUT/noop_mig.$r.1.log")"
+        unset wr cr
     done
 
-    # the schemas of the last repetition
+    # the no-op, from a fresh connection each time, against SELECT 1
+    declare -a nsel=() nmig=() nmem=() nrat=()
+    if [[ -z ${F[migrate]:-} ]]; then
+        for ((k = 1; k <= NOOP; k++)); do
+            timed b_migrate "sel.$k" "${PSQL[@]}" -d b_migrate -c 'SELECT 1'
+            sel=$T_US
+            timed b_migrate "noop.$k" "${PSQL[@]}" -d b_migrate -c "CALL migrate.apply('$DIR')"
+            ((RC == 0)) || mig_die "no-op apply failed: $(cat "$OUT/noop.$k.log")"
+            grep -q 'nothing to apply' "$OUT/noop.$k.log" ||
+                mig_die "the second apply found work: $(cat "$OUT/noop.$k.log")"
+            nsel+=("$sel")
+            nmig+=("$T_US")
+            nmem+=("$PEAK_KB")
+            nrat+=("$(awk -v a="$T_US" -v b="$sel" 'BEGIN { print a / b }')")
+        done
+        NOOP_ROWS+=("| $N | $(cell ms1 "$(stats "${nsel[@]}")") | $(cell ms1 "$(stats "${nmig[@]}")") | $(cell r2 "$(stats "${nrat[@]}")") | $(mb1 "$(stats "${nmem[@]}" | cut -d' ' -f1)") |")
+    fi
+
+    # the schemas of the last repetition, against the floor's
     declare -A S=()
-    for runner in one permig migrate; do
+    for runner in "${RUNNERS[@]}"; do
         [[ -z ${F[$runner]:-} ]] || continue
         if ! schema "b_$runner" "$OUT/schema_$runner.sql"; then
-            if grep -q max_locks_per_transaction "$OUT/schema_$runner.sql.err"; then
-                mig_log "pg_dump ran out of lock table: restarting with more, for the comparison only"
-                mig_conf "max_locks_per_transaction = $((N / 10 + 64))"
-                mig_restart_cluster
-                schema "b_$runner" "$OUT/schema_$runner.sql" ||
-                    mig_die "pg_dump failed: $(cat "$OUT/schema_$runner.sql.err")"
-            else
+            grep -q max_locks_per_transaction "$OUT/schema_$runner.sql.err" ||
                 mig_die "pg_dump failed: $(cat "$OUT/schema_$runner.sql.err")"
-            fi
+            mig_log "pg_dump ran out of lock table: restarting with more, for the comparison only"
+            mig_conf "max_locks_per_transaction = $((N / 10 + 64))"
+            mig_restart_cluster
+            schema "b_$runner" "$OUT/schema_$runner.sql" ||
+                mig_die "pg_dump failed: $(cat "$OUT/schema_$runner.sql.err")"
         fi
     done
-    ref=
-    for runner in one permig migrate; do
-        [[ -z ${F[$runner]:-} ]] || continue
-        [[ -n $ref ]] || ref=$runner
-    done
-    for runner in one permig migrate; do
-        if [[ -n ${F[$runner]:-} ]]; then
+    for runner in "${RUNNERS[@]}"; do
+        if [[ -n ${F[$runner]:-} || -n ${F[floor]:-} ]]; then
             S[$runner]="-"
-        elif cmp -s "$OUT/schema_$ref.sql" "$OUT/schema_$runner.sql"; then
-            S[$runner]="identical"
+        elif cmp -s "$OUT/schema_floor.sql" "$OUT/schema_$runner.sql"; then
+            S[$runner]="same"
         else
             S[$runner]="DIFFERS"
-            diff "$OUT/schema_$ref.sql" "$OUT/schema_$runner.sql" | head -20 >&2 || true
+            diff "$OUT/schema_floor.sql" "$OUT/schema_$runner.sql" | head -20 >&2 || true
         fi
     done
-    tables=$("${PSQL[@]}" -At -d "b_$ref" -c "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'")
-    [[ $tables == "$N" ]] || mig_die "b_$ref has $tables tables, not $N"
 
-    # the table
-    sel=$(median "${noop_sel[@]}")
-    base=
-    [[ -n ${F[one]:-} ]] || base=$(median ${T[one]})
     {
         echo
-        echo "N = $N migrations (median of $REPEAT runs; no-op: median of $((REPEAT * NOOP)) runs)"
+        echo "N = $N migrations, fsync = $BENCH_FSYNC: median [lowest–highest] of $REPEAT interleaved repetitions"
         echo
-        echo "| runner | time (s) | × psql -1 | no-op second run (ms) | × SELECT 1 | schema | backend peak RssAnon (MB) |"
-        echo "|---|---:|---:|---:|---:|---|---:|"
-        for runner in one permig migrate; do
-            case $runner in
-                one) label='`psql -1 -f all.sql`' ;;
-                permig) label='`psql -f`, one transaction per migration' ;;
-                migrate) label='`CALL migrate.apply(dir)`' ;;
-            esac
-            if [[ $runner == migrate && -z ${F[migrate]:-} ]]; then
-                nm=$(median "${noop_mig[@]}")
-                noop="$(fmt_ms "$nm") | $(ratio "$nm" "$sel")"
-            else
-                noop="$(fmt_ms "$sel") (\`SELECT 1\`) | 1.00"
-            fi
+        echo "| runner | wall (s) | wall × floor | backend CPU (ms) | CPU × floor | backend peak RssAnon (MB) | schema |"
+        echo "|---|---:|---:|---:|---:|---:|---|"
+        for runner in "${RUNNERS[@]}"; do
             if [[ -n ${F[$runner]:-} ]]; then
-                echo "| $label | fails: ${F[$runner]//|/\\|} | - | $noop | - | - |"
+                echo "| $(label "$runner") | fails: ${F[$runner]//|/\\|} | - | - | - | - | - |"
                 continue
             fi
-            t=$(median ${T[$runner]})
-            rel=-
-            [[ -z $base ]] || rel=$(ratio "$t" "$base")
-            echo "| $label | $(fmt_s "$t") | $rel | $noop | ${S[$runner]} | $(fmt_mb "$(median ${M[$runner]})") |"
+            # shellcheck disable=SC2086  # the lists are space-separated numbers
+            echo "| $(label "$runner") | $(cell s3 "$(stats ${W[$runner]})") |" \
+                "$(if [[ -n ${RW[$runner]:-} ]]; then cell r2 "$(stats ${RW[$runner]})"; else echo -; fi) |" \
+                "$(cell nsms "$(stats ${C[$runner]})") |" \
+                "$(if [[ -n ${RC_[$runner]:-} ]]; then cell r2 "$(stats ${RC_[$runner]})"; else echo -; fi) |" \
+                "$(mb1 "$(stats ${M[$runner]} | cut -d' ' -f1)") | ${S[$runner]} |"
         done
-        echo
-        echo "No-op backend peak RssAnon: SELECT 1 $(fmt_mb "$(median "${mem_noop_sel[@]}")") MB${noop_mig:+, migrate.apply $(fmt_mb "$(median "${mem_noop_mig[@]}")") MB}."
+        if [[ -n ${NOOP_ROWS[*]:-} && ${NOOP_ROWS[-1]} == "| $N |"* ]]; then
+            echo
+            echo "No-op over these $N applied migrations (median [lowest–highest] of $NOOP fresh connections each):"
+            echo "\`SELECT 1\` / \`apply\` (ms) / ratio / no-op peak RssAnon (MB): ${NOOP_ROWS[-1]}"
+        fi
     } >"$OUT/table.md"
     cat "$OUT/table.md"
-    RESULTS+=("$OUT/table.md")
-    unset T M F S
-    "${PSQL[@]}" -d postgres -c 'DROP DATABASE b_one' -c 'DROP DATABASE b_permig' -c 'DROP DATABASE b_migrate' 2>/dev/null || true
+    TABLES+=("$OUT/table.md")
+    unset W C M F RW RC_ S nsel nmig nmem nrat
+    for runner in "${RUNNERS[@]}"; do
+        "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS b_$runner" 2>/dev/null || true
+    done
     rm -rf "$BASE"
 done
 
 echo
-echo "Machine: $(nproc) CPU ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')), $(free -g | awk '/^Mem:/ { print $2 }') GB RAM;" \
-    "$("$MIG_PGBIN/postgres" --version); fsync = $BENCH_FSYNC."
+echo "No-op: everything applied, a fresh connection each time; median [lowest–highest] of $NOOP runs"
+echo
+echo "| N | \`psql -c 'SELECT 1'\` (ms) | \`psql -c 'CALL migrate.apply(dir)'\` (ms) | × SELECT 1 | no-op backend peak RssAnon (MB) |"
+echo "|---:|---:|---:|---:|---:|"
+printf '%s\n' "${NOOP_ROWS[@]}"
+echo
+echo "Machine: $(nproc) CPU ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')), $(free -g | awk '/^Mem:/ { print $2 }') GB RAM," \
+    "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; $("$MIG_PGBIN/postgres" --version); fsync = $BENCH_FSYNC${DBMATE:+; $("$DBMATE" --version 2>/dev/null | head -1)}."

@@ -279,6 +279,49 @@ needs_top_level(Node *n)
 }
 
 /*
+ * Could a CREATE, DROP or ALTER statement need top level?  Only if one of
+ * the keywords that make it so is in its text: CONCURRENTLY, DATABASE,
+ * TABLESPACE, SUBSCRIPTION or SYSTEM.  A keyword is always written out
+ * (no quoting or escape spells one), so a statement without any of these
+ * words, as most CREATE TABLE, CREATE FUNCTION and ALTER TABLE statements
+ * are, need not be parsed here: parsing it cost more than the rest of the
+ * scan (callgrind, bench/instructions.sh).  Other candidate words (VACUUM,
+ * REINDEX, ...) are rare and always parsed.
+ */
+static bool
+may_need_top_level(const Statement *st)
+{
+	static const struct
+	{
+		const char *word;
+		size_t		len;
+	}			keywords[] = {
+		{"concurrently", 12}, {"database", 8}, {"tablespace", 10},
+		{"subscription", 12}, {"system", 6}
+	};
+	const char *p;
+	const char *end = st->text + st->len;
+	int			i;
+
+	if (strcmp(st->first_word, "create") != 0 && strcmp(st->first_word, "drop") != 0 &&
+		strcmp(st->first_word, "alter") != 0)
+		return true;
+	for (p = st->text; p < end; p++)
+	{
+		char		c = *p | 0x20;	/* ASCII lower case; no other byte matches */
+
+		if (c != 'c' && c != 'd' && c != 't' && c != 's')
+			continue;
+		for (i = 0; i < (int) lengthof(keywords); i++)
+			if (c == keywords[i].word[0] && (size_t) (end - p) >= keywords[i].len &&
+				(p[1] | 0x20) == keywords[i].word[1] &&
+				pg_strncasecmp(p, keywords[i].word, keywords[i].len) == 0)
+				return true;
+	}
+	return false;
+}
+
+/*
  * The top-level-only statement st is, or NULL.  A statement that does not
  * parse is left for execution to report, with its line.
  */
@@ -289,6 +332,9 @@ statement_needs_top_level(const Statement *st)
 	List	   *parsed = NIL;
 	const char *what = NULL;
 	ListCell   *lc;
+
+	if (!may_need_top_level(st))
+		return NULL;
 
 	PG_TRY();
 	{
