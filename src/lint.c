@@ -32,6 +32,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/xact.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
@@ -237,7 +239,7 @@ lint_add(LintState *ls, const char *rule, LintSeverity severity, const LintRel *
 	f->relation = rel && rel->name ? pstrdup(rel->name) : NULL;
 	f->relation_bytes = rel && rel->name && rel->bytes >= 0 ? rel->bytes : -1;
 	f->estimated_rows = rel && rel->name && !rel->is_new && rel->rows >= 0 ?
-		(int64) rel->rows : (rel && rel->is_new ? 0 : -1);
+		(int64) rint(rel->rows) : (rel && rel->is_new ? 0 : -1);
 	f->lock = lock != NoLock ? GetLockmodeName(DEFAULT_LOCKMETHOD, lock) : NULL;
 	f->rewrites = rewrites;
 	f->message = pstrdup(message);
@@ -707,13 +709,26 @@ lint_enforce(LintRun *lr, bool print)
 	StringInfoData detail;
 	ListCell   *lc;
 	const LintFinding *first = NULL;
+	bool		stop;
 
 	if (lr == NULL)
 		return;
+	stop = migrate_lint_mode == LINT_MODE_ERROR && lr->errors > 0;
+	/* when the run stops, its errors are in the error's DETAIL: print the rest */
 	if (print)
 		foreach(lc, lr->scripts)
-			lint_report_script(lr, ((LintScriptFindings *) lfirst(lc))->script);
-	if (migrate_lint_mode != LINT_MODE_ERROR || lr->errors == 0)
+		{
+			ListCell   *f;
+
+			foreach(f, ((LintScriptFindings *) lfirst(lc))->findings)
+			{
+				LintFinding *lf = (LintFinding *) lfirst(f);
+
+				if (!lf->ignored && !(stop && lf->severity == LINT_ERROR))
+					report_finding(lf);
+			}
+		}
+	if (!stop)
 		return;
 
 	initStringInfo(&detail);
@@ -738,9 +753,10 @@ lint_enforce(LintRun *lr, bool print)
 			 errmsg("lint found %d error(s) in the pending migrations; nothing was applied",
 					lr->errors),
 			 errdetail("%s", detail.data),
-			 errhint("%s%sOr silence the rule with \"-- migrate:lint-ignore %s <reason>\" on the "
-					 "line before the statement, or run with SET migrate.lint = warn.",
-					 first->hint ? first->hint : "", first->hint ? " " : "", first->rule)));
+			 errhint("%s%sTo go ahead anyway, put \"-- migrate:lint-ignore %s <reason>\" on the "
+					 "line before the statement, or SET migrate.lint = warn.",
+					 first->hint ? "The safe way: " : "", first->hint ? psprintf("%s ", first->hint) : "",
+					 first->rule)));
 }
 
 /*

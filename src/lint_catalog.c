@@ -148,19 +148,26 @@ measure(Oid relid, Form_pg_class cls, LintRel *r)
 
 		if (rel)
 		{
-			BlockNumber pages;
-			double		tuples;
+			BlockNumber pages = RelationGetNumberOfBlocks(rel);
+			BlockNumber est_pages;
+			double		tuples = 0;
 			double		allvisfrac;
 
-			if (rel->rd_rel->relkind == RELKIND_RELATION ||
-				rel->rd_rel->relkind == RELKIND_MATVIEW ||
-				rel->rd_rel->relkind == RELKIND_TOASTVALUE)
-				estimate_rel_size(rel, NULL, &pages, &tuples, &allvisfrac);
-			else
+			/*
+			 * Rows as the planner estimates them, at the density of the last
+			 * VACUUM or ANALYZE (or from the row width if there was none).
+			 * The planner assumes 10 pages of a table never vacuumed; the
+			 * bytes are the real ones, so the rows are scaled to them.
+			 */
+			if (pages > 0 && (rel->rd_rel->relkind == RELKIND_RELATION ||
+							  rel->rd_rel->relkind == RELKIND_MATVIEW))
 			{
-				pages = RelationGetNumberOfBlocks(rel);
-				tuples = rel->rd_rel->reltuples;
+				estimate_rel_size(rel, NULL, &est_pages, &tuples, &allvisfrac);
+				if (est_pages > 0 && est_pages != pages)
+					tuples = tuples * pages / est_pages;
 			}
+			else if (pages > 0)
+				tuples = Max(rel->rd_rel->reltuples, 0);
 			r->bytes += (int64) pages * BLCKSZ;
 			r->rows = (r->rows < 0 ? 0 : r->rows) + Max(tuples, 0);
 			r->measured = true;
@@ -776,8 +783,13 @@ default_analysis(void *arg)
 		return;
 	assign_expr_collations(pstate, expr);
 	dc->deparsed = deparse_expression(expr, NIL, false, false);
-	expr = (Node *) expression_planner((Expr *) expr);
-	/* as ATExecAddColumn: volatile, or a domain with constraints, is no missing value */
+
+	/*
+	 * As ATExecAddColumn: a volatile default, or a domain with constraints,
+	 * gives no missing value.  Unlike it, the expression is not planned
+	 * first: planning folds immutable calls by running them, and lint runs
+	 * no user code (a volatile call that planning would fold away is rare).
+	 */
 	dc->rewrites = DomainHasConstraints(type) || contain_volatile_functions(expr);
 	dc->known = true;
 }
