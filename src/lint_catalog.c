@@ -85,13 +85,14 @@ same_schema(const char *a, const char *b)
 }
 
 /*
- * The entry of the pending run for schema.name of a kind ('r', 'i', 't',
- * or 0 for any relation), or NULL.  An unqualified name matches whatever
+ * The latest entry of the pending run for schema.name of a kind ('r', 'i',
+ * 't', 'a', or 0 for any relation), or NULL.  An unqualified name matches whatever
  * schema it was created in: lint does not follow SET search_path.
  */
 LintCreated *
 lint_find_created(LintState *ls, const char *schema, const char *name, char kind)
 {
+	LintCreated *found = NULL;
 	ListCell   *lc;
 
 	foreach(lc, ls->created)
@@ -101,9 +102,9 @@ lint_find_created(LintState *ls, const char *schema, const char *name, char kind
 		if (strcmp(c->name, name) != 0 || !same_schema(c->schema, schema))
 			continue;
 		if (kind == 0 ? c->kind != 't' : c->kind == kind)
-			return c;
+			found = c;
 	}
-	return NULL;
+	return found;
 }
 
 /* remember something the pending run creates (copied into the run's memory) */
@@ -128,14 +129,22 @@ lint_created(LintState *ls, const RangeVar *rv, char kind, const RangeVar *table
 	MemoryContextSwitchTo(old);
 }
 
-/* a relation the pending run created is renamed: follow it */
+/*
+ * A relation is renamed: a new one keeps being new under its new name, an
+ * existing one (rel) is known by its new name to later statements.
+ */
 void
-lint_renamed(LintState *ls, const RangeVar *rv, const char *newname)
+lint_renamed(LintState *ls, const RangeVar *rv, const LintRel *rel, const char *newname)
 {
 	LintCreated *c = lint_find_created(ls, rv->schemaname, rv->relname, 0);
 
 	if (c)
 		c->name = MemoryContextStrdup(ls->cxt, newname);
+	else if (rel && OidIsValid(rel->relid))
+	{
+		lint_created(ls, makeRangeVar(rv->schemaname, (char *) newname, -1), 'a', NULL, NIL);
+		((LintCreated *) llast(ls->created))->relid = rel->relid;
+	}
 }
 
 /* bytes and rows of one relation with storage, measured when that is free */
@@ -268,6 +277,8 @@ lint_rel(LintState *ls, const RangeVar *rv)
 	LintCreated *c = lint_find_created(ls, rv->schemaname, rv->relname, 0);
 	Oid			relid;
 
+	if (c && c->kind == 'a')
+		return lint_rel_oid(ls, c->relid);
 	if (c)
 		return new_rel(ls, c->schema, c->name);
 	relid = RangeVarGetRelidExtended(rv, NoLock, RVR_MISSING_OK, NULL, NULL);

@@ -79,7 +79,8 @@ typedef struct LintCreated
 {
 	char	   *schema;			/* as written, or NULL */
 	char	   *name;
-	char		kind;			/* 'r' relation, 'i' index, 't' type */
+	char		kind;			/* 'r' relation, 'i' index, 't' type, 'a' new name of relid */
+	Oid			relid;			/* 'a': the existing relation renamed */
 	char	   *table_schema;	/* an index: its table */
 	char	   *table_name;
 	List	   *columns;		/* an index: its column names (char *) */
@@ -144,7 +145,8 @@ extern void lint_created(LintState *ls, const RangeVar *rv, char kind,
 						 const RangeVar *table, List *columns);
 extern LintCreated *lint_find_created(LintState *ls, const char *schema, const char *name,
 									  char kind);
-extern void lint_renamed(LintState *ls, const RangeVar *rv, const char *newname);
+extern void lint_renamed(LintState *ls, const RangeVar *rv, const LintRel *rel,
+						 const char *newname);
 extern bool lint_column_proven_not_null(LintState *ls, const LintRel *rel, const RangeVar *rv,
 										const char *column);
 extern void lint_constraint_added(LintState *ls, const RangeVar *rv, Constraint *con);

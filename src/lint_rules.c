@@ -853,7 +853,7 @@ rename_stmt(LintState *ls, RenameStmt *stmt)
 		stmt->renameType == OBJECT_MATVIEW || stmt->renameType == OBJECT_FOREIGN_TABLE)
 	{
 		rel = lint_rel(ls, stmt->relation);
-		lint_renamed(ls, stmt->relation, stmt->newname);
+		lint_renamed(ls, stmt->relation, rel, stmt->newname);
 		if (existing(rel))
 			lint_add(ls, "rename_table", LINT_WARNING, rel, AccessExclusiveLock, false,
 					 psprintf("renaming %s to %s breaks the running application, which still uses "
