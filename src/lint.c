@@ -9,7 +9,7 @@
  * script at a time and, within it, one line (for the directives) and one
  * statement at a time: lint_script reads a pending file through the same
  * reader as apply (source_open/source_read) and the splitter, hands each
- * line to lint_line and each statement, parsed alone with raw_parser, to
+ * line to lint_file_line and each statement, parsed alone with raw_parser, to
  * lint_statement (lint_rules.c).  Nothing else here reads files, so the
  * pass apply makes before it runs anything (lint_before_run) can later be
  * folded into a single streaming pass over each file.
@@ -260,8 +260,8 @@ lint_add(LintState *ls, const char *rule, LintSeverity severity, const LintRel *
 }
 
 /* a new, empty state for a run, living in a child of the current context */
-static LintState *
-lint_state_create(void)
+LintState *
+lint_run_create(void)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "migrate lint",
 											  ALLOCSET_DEFAULT_SIZES);
@@ -280,8 +280,8 @@ lint_state_create(void)
 }
 
 /* start a script: its directives and findings start empty */
-static void
-lint_script_begin(LintState *ls, const char *name)
+void
+lint_file_begin(LintState *ls, const char *name)
 {
 	ls->script = MemoryContextStrdup(ls->cxt, name);
 	ls->findings = NIL;
@@ -319,8 +319,8 @@ directive_add_rule(LintDirective *d, const char *word, List **unknown)
  * One line of the script being linted (without its newline): remember a
  * "-- migrate:lint-ignore rule[, rule] [reason]" directive.
  */
-static void
-lint_line(LintState *ls, int lineno, const char *line, size_t len)
+void
+lint_file_line(LintState *ls, int lineno, const char *line, size_t len)
 {
 	static const char marker[] = "migrate:lint-ignore";
 	const char *p = line;
@@ -429,12 +429,31 @@ attach_directives(LintState *ls, const Statement *st)
 }
 
 /*
+ * Can a statement starting with this word be one a rule looks at?  Only
+ * those are parsed: a data migration's INSERTs are not parsed twice.
+ */
+static bool
+candidate_word(const char *w)
+{
+	static const char *const words[] = {
+		"create", "alter", "drop", "reindex", "vacuum", "cluster", "refresh",
+		"lock", "update", "delete", "with", NULL
+	};
+	int			i;
+
+	for (i = 0; words[i]; i++)
+		if (strcmp(w, words[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
  * Lint one statement of the current script: parse it alone (a statement
  * that does not parse is left to execution, which reports it with its
  * line) and apply the rules to each parse tree.
  */
-static void
-lint_one_statement(LintState *ls, const Statement *st)
+void
+lint_file_statement(LintState *ls, const Statement *st)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	List	   *parsed = NIL;
@@ -445,7 +464,7 @@ lint_one_statement(LintState *ls, const Statement *st)
 	ls->st = st;
 	ls->text = st->text;
 
-	if (st->kind == STMT_SQL)
+	if (st->kind == STMT_SQL && candidate_word(st->first_word))
 	{
 		PG_TRY();
 		{
@@ -476,8 +495,8 @@ lint_one_statement(LintState *ls, const Statement *st)
 }
 
 /* end a script: directives that applied to nothing are findings too */
-static List *
-lint_script_end(LintState *ls)
+List *
+lint_file_end(LintState *ls)
 {
 	ListCell   *lc;
 	MemoryContext old = MemoryContextSwitchTo(ls->cxt);
@@ -537,7 +556,7 @@ lint_read(void *arg, char *buf)
 		lr->len += take;
 		if (nl == NULL)
 			break;
-		lint_line(lr->ls, lr->lineno++, lr->line, lr->len);
+		lint_file_line(lr->ls, lr->lineno++, lr->line, lr->len);
 		lr->len = 0;
 		p = nl + 1;
 	}
@@ -545,7 +564,7 @@ lint_read(void *arg, char *buf)
 	{
 		lr->eof = true;
 		if (lr->len > 0)
-			lint_line(lr->ls, lr->lineno, lr->line, lr->len);
+			lint_file_line(lr->ls, lr->lineno, lr->line, lr->len);
 	}
 	return n;
 }
@@ -571,7 +590,7 @@ lint_read_script(LintState *ls, const SourceFile *file)
 		MemoryContextSwitchTo(stmtcxt);
 		if (!splitter_next(sp, &st))
 			break;
-		lint_one_statement(ls, &st);
+		lint_file_statement(ls, &st);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(stmtcxt);
 	}
@@ -593,7 +612,7 @@ lint_script(LintState *ls, const char *name, const SourceFile *file)
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 
-	lint_script_begin(ls, name);
+	lint_file_begin(ls, name);
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
@@ -621,7 +640,7 @@ lint_script(LintState *ls, const char *name, const SourceFile *file)
 	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);
 	CurrentResourceOwner = owner;
-	return lint_script_end(ls);
+	return lint_file_end(ls);
 }
 
 /* print one finding as apply and the dry run show it */
@@ -648,7 +667,7 @@ lint_before_run(MigrationPlan *plan, bool dry_run)
 	if (migrate_lint_mode == LINT_MODE_OFF && !dry_run)
 		return NULL;
 	lr = palloc0(sizeof(LintRun));
-	lr->ls = lint_state_create();
+	lr->ls = lint_run_create();
 	foreach(lc, plan->pending)
 	{
 		MigrationScript *s = ((PlanEntry *) lfirst(lc))->script;
@@ -869,7 +888,7 @@ migrate_lint(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	plan = load_plan(dir, track, NULL, &real_dir);
-	ls = lint_state_create();
+	ls = lint_run_create();
 	foreach(lc, plan->pending)
 	{
 		MigrationScript *s = ((PlanEntry *) lfirst(lc))->script;
@@ -893,7 +912,7 @@ migrate_lint_file(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	file = source_file(path);
-	put_findings(ts, desc, lint_script(lint_state_create(), path, file));
+	put_findings(ts, desc, lint_script(lint_run_create(), path, file));
 	SPI_finish();
 	PG_RETURN_NULL();
 }

@@ -54,6 +54,8 @@
 #include "parser/parse_type.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -355,7 +357,8 @@ lint_index_columns(LintState *ls, const RangeVar *table, const char *index)
 
 /*
  * Does the table hold a row?  Looked at (one visible tuple) only under a
- * lock got without waiting; otherwise the estimate decides.
+ * lock got without waiting, and only by a caller who may read the table;
+ * otherwise the estimate decides.
  */
 bool
 lint_rel_has_rows(LintState *ls, const LintRel *rel)
@@ -365,7 +368,9 @@ lint_rel_has_rows(LintState *ls, const LintRel *rel)
 
 	if (rel->is_new || rel->bytes == 0)
 		return false;
+	/* looking needs the right to read it; otherwise the estimate decides */
 	if (rel->relkind != RELKIND_RELATION || !OidIsValid(rel->relid) ||
+		pg_class_aclcheck(rel->relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
 		!ConditionalLockRelationOid(rel->relid, AccessShareLock))
 		return rel->rows != 0;
 
