@@ -105,7 +105,7 @@ VACUUM ANALYZE;
 SQL
 
 fresh_db() {
-    "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench" -c "CREATE DATABASE bench TEMPLATE bench_tpl"
+    "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS bench" -c "CREATE DATABASE bench TEMPLATE bench_tpl"
 }
 
 printf '| N | lint (s) | apply, lint off (s) | apply, lint warn (s) | lint / apply | added to apply |\n'
