@@ -6,7 +6,7 @@
 SET client_min_messages = warning;
 -- from 64 kB on a table is large here ("big" is ~250 kB, "empty" 0 bytes)
 SET migrate.lint_large_table = '64kB';
-SELECT plan(74);
+SELECT plan(77);
 
 CREATE TABLE big (id int PRIMARY KEY, ref int, n int, note varchar(20), t text);
 INSERT INTO big SELECT g, g, g, 'x', 'y' FROM generate_series(1, 5000) g;
@@ -173,6 +173,28 @@ SELECT is(pg_temp.f('ALTER TABLE empty ADD COLUMN at timestamp;'), 'timestamp_wi
 SELECT migrate.stage('two', 'V1__create.sql', 'CREATE TABLE public.later (a int);');
 SELECT migrate.stage('two', 'V2__index.sql', 'CREATE INDEX ON later (a); ALTER TABLE later ALTER COLUMN a TYPE bigint;');
 SELECT is((SELECT count(*) FROM migrate.lint('two')), 0::bigint, 'a table an earlier pending migration creates is new');
+
+-- PostgreSQL 18: NOT NULL constraints of their own, which may be NOT VALID
+SELECT CASE WHEN current_setting('server_version_num')::int >= 180000 THEN
+    is(pg_temp.f($$ALTER TABLE big ADD CONSTRAINT big_t_nn NOT NULL t NOT VALID;
+ALTER TABLE big VALIDATE CONSTRAINT big_t_nn;
+ALTER TABLE big ALTER COLUMN t SET NOT NULL;$$), '', '18: NOT NULL NOT VALID, then VALIDATE: no finding')
+    ELSE skip('PostgreSQL 18 has NOT VALID not-null constraints', 1) END;
+SELECT CASE WHEN current_setting('server_version_num')::int >= 180000 THEN
+    is(pg_temp.f('ALTER TABLE big ADD CONSTRAINT big_t_nn NOT NULL t;'),
+       'set_not_null error AccessExclusiveLock false', '18: ADD CONSTRAINT ... NOT NULL scans like SET NOT NULL')
+    ELSE skip('PostgreSQL 18 has not-null constraints of their own', 1) END;
+DO $$
+BEGIN
+    IF current_setting('server_version_num')::int >= 180000 THEN
+        EXECUTE 'ALTER TABLE big ADD CONSTRAINT big_t_nn NOT NULL t NOT VALID';
+    END IF;
+END $$;
+SELECT CASE WHEN current_setting('server_version_num')::int >= 180000 THEN
+    is(pg_temp.f('ALTER TABLE big ALTER COLUMN t SET NOT NULL;'),
+       'set_not_null error AccessExclusiveLock false',
+       '18: a NOT VALID not-null constraint sets attnotnull, but SET NOT NULL still scans to validate it')
+    ELSE skip('PostgreSQL 18 has NOT VALID not-null constraints', 1) END;
 
 -- the columns of a finding
 SELECT migrate.stage('t', 'V1__t.sql', E'-- an index\n\nCREATE INDEX big_t_idx\n    ON public.big (t);\n');
