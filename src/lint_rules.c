@@ -347,10 +347,11 @@ add_constraint(LintState *ls, LintRel *rel, const RangeVar *rv, Constraint *con,
 			/* PG 18: ALTER TABLE ... ADD CONSTRAINT name NOT NULL col [NOT VALID] */
 			if (column == NULL)
 			{
-				lint_constraint_added(ls, rv, con);
+				/* judged before it is remembered: it proves nothing about itself */
 				if (checked && list_length(con->keys) == 1)
 					set_not_null(ls, rel, rv, strVal(linitial(con->keys)), lock,
 								 "ADD CONSTRAINT ... NOT NULL");
+				lint_constraint_added(ls, rv, con);
 			}
 			return;
 
