@@ -152,7 +152,9 @@
  */
 #if PG_VERSION_NUM >= 180000
 #define MIGRATE_NOTNULL_CONSTRAINTS 1
-#define migrate_constraint_enforced(con) ((con)->is_enforced)
+/* the grammar leaves is_enforced false on NOT NULL, which is always enforced */
+#define migrate_constraint_enforced(con) \
+	((con)->contype == CONSTR_NOTNULL || (con)->is_enforced)
 #define migrate_generated_virtual(con) ((con)->generated_kind == ATTRIBUTE_GENERATED_VIRTUAL)
 #else
 #define migrate_constraint_enforced(con) true
