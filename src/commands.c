@@ -37,6 +37,7 @@
 #include "executor.h"
 #include "history.h"
 #include "layout.h"
+#include "lint.h"
 #include "lock.h"
 #include "migrate.h"
 #include "nontx.h"
@@ -293,6 +294,7 @@ run_attempt(ApplyRun *ar, MigrationScript *s, const char *nontx_why,
 	he.success = true;
 	he.sql = run.sql ? run.sql->data : NULL;
 	history_record(&he);
+	lint_record_ignored(ar->lint, ar->track, s);
 	if (ar->nonatomic)
 		commit_and_continue();
 
@@ -399,6 +401,7 @@ dry_run(ApplyRun *ar, MigrationPlan *plan, bool out_of_order)
 
 		ereport(NOTICE,
 				(errmsg("would apply %s%s", e->script->name, pending_reason(plan, e))));
+		lint_report_script(ar->lint, e->script);
 	}
 	if (problems != NIL)
 	{
@@ -407,6 +410,7 @@ dry_run(ApplyRun *ar, MigrationPlan *plan, bool out_of_order)
 						"any of the %d migration(s) above", ar->track, n)));
 		plan_raise(problems);
 	}
+	lint_enforce(ar->lint, false);
 	report_summary(ar->track, n, version_after(plan, n), true);
 }
 
@@ -423,6 +427,7 @@ apply_body(ApplyRun *ar, void *arg)
 
 	plan = load_plan(ar->dir, ar->track, a->target, &real_dir);
 	ar->real_dir = real_dir;
+	ar->lint = lint_before_run(plan, a->dry_run);
 
 	if (a->dry_run)
 	{
@@ -431,6 +436,7 @@ apply_body(ApplyRun *ar, void *arg)
 	}
 
 	plan_check(plan, a->out_of_order);
+	lint_enforce(ar->lint, true);
 	mcxt = AllocSetContextCreate(ar->cxt, "migrate migration", ALLOCSET_DEFAULT_SIZES);
 	foreach(lc, plan->pending)
 	{

@@ -29,6 +29,7 @@ typedef struct ApplyRun
 	const char *track;
 	const char *statement_timeout;	/* for each migration, or NULL */
 	bool		nonatomic;		/* may commit between migrations */
+	struct LintRun *lint;		/* the pending migrations' lint findings (lint.h) */
 	MemoryContext cxt;			/* survives the commits of the run */
 } ApplyRun;
 

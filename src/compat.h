@@ -140,6 +140,27 @@
 #define MIGRATE_HAS_SUBSCRIPTION_ADD_DROP 1
 #endif
 
+/*
+ * The linter (lint_rules.c, lint_catalog.c).  PG 18 made NOT NULL a
+ * constraint of its own in pg_constraint: it can be added NOT VALID and
+ * validated later without blocking writes, a NOT VALID one already sets
+ * attnotnull (so attnotnull no longer proves the column holds no NULLs),
+ * and SET NOT NULL on such a column validates it with a scan under ACCESS
+ * EXCLUSIVE.  PG 18 also added NOT ENFORCED constraints (never checked
+ * against rows) and virtual generated columns (computed when read: adding
+ * one rewrites nothing).
+ */
+#if PG_VERSION_NUM >= 180000
+#define MIGRATE_NOTNULL_CONSTRAINTS 1
+/* the grammar leaves is_enforced false on NOT NULL, which is always enforced */
+#define migrate_constraint_enforced(con) \
+	((con)->contype == CONSTR_NOTNULL || (con)->is_enforced)
+#define migrate_generated_virtual(con) ((con)->generated_kind == ATTRIBUTE_GENERATED_VIRTUAL)
+#else
+#define migrate_constraint_enforced(con) true
+#define migrate_generated_virtual(con) false
+#endif
+
 #endif							/* MIGRATE_COMPAT_H */
 
 /*

@@ -26,6 +26,7 @@
 #include "utils/varlena.h"
 
 #include "compat.h"
+#include "lint.h"
 #include "migrate.h"
 
 PG_MODULE_MAGIC;
@@ -177,6 +178,21 @@ _PG_init(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	/* the linter (lint.c) */
+	DefineCustomEnumVariable("migrate.lint",
+							 "What apply does with the lint findings of the pending migrations.",
+							 "warn prints them and applies; error stops before anything runs "
+							 "when one is an error; off does not lint.",
+							 &migrate_lint_mode, LINT_MODE_WARN, lint_mode_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("migrate.lint_large_table",
+							"Size from which a lock or rewrite of an existing table is a lint error.",
+							"Below it the finding is info.",
+							&migrate_lint_large_table,
+							10 * 1024, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("migrate");
 }
