@@ -116,7 +116,7 @@ writable_by_others(const char *path)
 			continue;
 		memcpy(prefix, path, i);
 		prefix[i] = '\0';
-		if (lstat(i > 1 || path[0] != '/' ? prefix : "/", &st) != 0)
+		if (lstat(prefix, &st) != 0)
 			return NULL;		/* it cannot be read: the call itself will say so */
 		if (!S_ISLNK(st.st_mode))
 		{
@@ -218,14 +218,18 @@ allowed_dirs(bool resolved)
 
 		/* "/" allows every file of the server, whatever link leads there */
 		if (strcmp(dir, "/") == 0 || (real && strcmp(real, "/") == 0))
+		{
+			bool		su = superuser();
+
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("migrate.allowed_dirs allows the whole file system"),
-					 superuser() ?
+					 su ?
 					 errdetail("The entry \"%s\" resolves to \"/\".", dir) :
 					 errdetail("One of its entries resolves to \"/\"."),
 					 errhint("A superuser must list only the directories that hold migration files, "
 							 "through paths that no one but root can re-point.")));
+		}
 
 		if (!resolved)
 			result = lappend(result, pstrdup(dir));
@@ -278,23 +282,33 @@ path_is_hidden(const char *real, const char *root)
 	return false;
 }
 
-/* true if the path as written lies below an allowed directory, as written or resolved */
-static bool
-path_is_textually_allowed(const char *canonical)
+/*
+ * The allowed directory, as written or as resolved, that the path as
+ * written lies below; NULL if none.
+ */
+static const char *
+textual_root(const char *canonical)
 {
 	ListCell   *lc;
 
 	foreach(lc, allowed_dirs(false))
 	{
 		if (path_is_below(canonical, (char *) lfirst(lc)))
-			return true;
+			return (const char *) lfirst(lc);
 	}
 	foreach(lc, allowed_dirs(true))
 	{
 		if (path_is_below(canonical, (char *) lfirst(lc)))
-			return true;
+			return (const char *) lfirst(lc);
 	}
-	return false;
+	return NULL;
+}
+
+/* true if the path as written lies below an allowed directory, as written or resolved */
+static bool
+path_is_textually_allowed(const char *canonical)
+{
+	return textual_root(canonical) != NULL;
 }
 
 /* refuse relative paths and ".." before anything touches the file system */
@@ -346,6 +360,15 @@ path_resolve(const char *path, const char *what)
 	char		buf[PATH_MAX];
 	const char *root;
 	bool		show_real;
+
+	/* hidden as written: refused before it is looked up, whether it exists or not */
+	root = textual_root(canonical);
+	if (root != NULL && path_is_hidden(canonical, root))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("%s \"%s\" is hidden", what, path),
+				 errdetail("Files and directories whose names start with \".\" are never read."),
+				 errhint("Give a path with no component starting with \".\".")));
 
 	if (realpath(canonical, buf) == NULL)
 	{
