@@ -440,8 +440,8 @@ check_sql_name(const char *path, const char *name)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("migration file \"%s\" is not a .sql file", path),
 				 errdetail("migrate.run, \\i and \\ir read only files whose names end in .sql."),
-				 errhint("Rename the file to end in .sql. A .sql file whose name (or a directory "
-						 "of whose path) starts with \"_\" is not taken for a migration.")));
+				 errhint("Give the file a name ending in .sql. To keep a file you include from being "
+						 "taken for a migration, start its name, or the name of its directory, with \"_\".")));
 }
 
 /*

@@ -240,8 +240,8 @@ report_open_failure(int err, const char *shown, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("%s \"%s\" was replaced while it was being read", what, shown),
-				 errdetail("A directory on its path, or the %s itself, is now a symbolic link or no longer a directory.",
-						   what),
+				 errdetail("It, or a directory on its path, became a symbolic link (or stopped being a directory) "
+						   "after the path was checked; no link that appears during a call is followed."),
 				 errhint("Run the command again once the directory is no longer changing.")));
 	errno = err;
 	ereport(ERROR,
