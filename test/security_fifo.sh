@@ -20,7 +20,9 @@ APPLY_PID=
 
 cleanup() {
     # a backend still blocked in open() is released by a writer
-    [[ -p $DIR/V2__next.sql ]] && timeout 5 bash -c ": >'$DIR/V2__next.sql'" 2>/dev/null || true
+    if [[ -p $DIR/V2__next.sql ]]; then
+        timeout 5 bash -c ": >'$DIR/V2__next.sql'" 2>/dev/null || true
+    fi
     for p in $HOLDER_PID $APPLY_PID; do
         kill "$p" 2>/dev/null || true
         wait "$p" 2>/dev/null || true
@@ -72,11 +74,11 @@ wait "$HOLDER_PID" 2>/dev/null || true
 HOLDER_PID=
 
 apply_done() { ! kill -0 "$APPLY_PID" 2>/dev/null; }
+backend_gone() { [[ $(fault_q postgres "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE pid = $apply_pid") == 0 ]]; }
 if ! fault_wait 60 apply_done; then
     # blocked in open(): cancel and terminate do not reach it
     fault_q postgres "SELECT pg_catalog.pg_cancel_backend($apply_pid)" >/dev/null
     fault_q postgres "SELECT pg_catalog.pg_terminate_backend($apply_pid)" >/dev/null
-    backend_gone() { [[ $(fault_q postgres "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE pid = $apply_pid") == 0 ]]; }
     if fault_wait 30 backend_gone; then
         fail "apply hung on the FIFO until it was terminated"
     fi
