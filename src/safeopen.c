@@ -14,7 +14,8 @@
  * openat(O_DIRECTORY | O_NOFOLLOW) relative to the one before: a symbolic
  * link anywhere on the way fails the open (ELOOP or ENOTDIR) instead of
  * being followed.  Nothing outside the path that was checked is ever
- * opened, let alone read.
+ * opened, let alone read.  (Whoever can rename the real directories above
+ * an allowed directory can still substitute it; paths.c warns about them.)
  *
  * Every open is non-blocking: a FIFO put where a script was would
  * otherwise block the backend inside open(), where neither cancel nor
