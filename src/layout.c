@@ -25,7 +25,10 @@
  * one file of each ("mixes layouts"), and files that two layouts claim
  * equally are an error naming them ("ambiguous").  A directory with no
  * claimed file is read as Flyway's.  A .sql file that no layout claims is
- * misnamed, reported with the naming rules of the detected layout.
+ * misnamed, reported with the naming rules of the detected layout, unless
+ * its name or a directory on its path starts with '_' ("_common.sql",
+ * "_include/grants.sql"): that is a file for \i and \ir, which read only
+ * .sql files, and it is left alone.
  *
  * Versions: <version> is digits separated by '.' or '_' ("1", "1.2",
  * "2_1", "20240131120000"); it is normalized to its numeric parts joined
@@ -470,10 +473,31 @@ detect_layout(LayoutDir *dir, const uint32 *masks)
 }
 
 /*
+ * true if a .sql file is meant to be included, not run as a migration:
+ * its name, or a directory on its path, starts with '_'
+ */
+static bool
+is_include_name(const char *name)
+{
+	const char *p = name;
+
+	for (;;)
+	{
+		if (*p == '_')
+			return true;
+		p = strchr(p, '/');
+		if (p == NULL)
+			return false;
+		p++;
+	}
+}
+
+/*
  * Classify the files of a directory (all of them, sorted by name): detect
  * the layout and let its parser turn the files into scripts.  Files whose
  * names do not end in .sql are not scripts unless the layout reads them;
- * .sql files fitting no name of the layout are collected as misnamed.
+ * .sql files fitting no name of the layout are collected as misnamed,
+ * unless they are files to include (is_include_name).
  */
 ScriptSet *
 layout_classify(List *files)
@@ -504,7 +528,8 @@ layout_classify(List *files)
 	{
 		if (masks[i] != 0)
 			claimed = lappend(claimed, dir.files[i]);
-		else if (layout_has_suffix(dir.files[i]->name, ".sql"))
+		else if (layout_has_suffix(dir.files[i]->name, ".sql") &&
+				 !is_include_name(dir.files[i]->name))
 			set->misnamed = lappend(set->misnamed, dir.files[i]->name);
 	}
 	layout->build(&dir, claimed, set);

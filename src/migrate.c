@@ -40,7 +40,7 @@ int			migrate_lock_timeout = 5000;
 int			migrate_lock_retries = 3;
 bool		migrate_protected = false;
 
-/* every entry of migrate.allowed_dirs must be an absolute path */
+/* every entry of migrate.allowed_dirs must be an absolute path, and not "/" */
 static bool
 check_allowed_dirs(char **newval, void **extra, GucSource source)
 {
@@ -65,6 +65,14 @@ check_allowed_dirs(char **newval, void **extra, GucSource source)
 		if (!is_absolute_path(dir))
 		{
 			GUC_check_errdetail("Directory \"%s\" is not an absolute path.", dir);
+			ok = false;
+			break;
+		}
+		/* "/" would allow every file; an entry resolving to it is refused at use (paths.c) */
+		canonicalize_path(dir);
+		if (strcmp(dir, "/") == 0)
+		{
+			GUC_check_errdetail("\"/\" would allow every file of the server.");
 			ok = false;
 			break;
 		}

@@ -6,14 +6,17 @@
  * Listing walks the directory recursively, in name order, and checks every
  * entry against the allow-list (paths.c): a symlink may point anywhere
  * inside the allowed tree but not out of it, and a script that is not a
- * regular file is refused.  Hidden entries (".git", ".keep") are skipped.
+ * regular file is refused.  Hidden entries (".git", ".env") are skipped,
+ * and a name that is not valid in the server encoding is refused before
+ * anything runs.
  *
  * Reading delivers a script's text in chunks of SOURCE_CHUNK bytes,
  * normalized (BOM dropped, CRLF as LF) and validated against the server
  * encoding, while its checksum is computed; so a file of any size is read
- * in bounded memory.  Files are opened with OpenTransientFile, which the
- * transaction closes if an error escapes, and each is opened and closed
- * within one transaction (a commit closes them too).
+ * in bounded memory.  Directories and files are opened only through
+ * safeopen.c (no symbolic link followed on the way, no FIFO waited for),
+ * which the transaction closes if an error escapes, and each is opened and
+ * closed within one transaction (a commit closes them too).
  *
  * A staged bundle is the second kind of source: a name without '/' given
  * where a directory is expected names the rows of migrate.staged with that
@@ -37,12 +40,12 @@
 
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "storage/fd.h"
 #include "utils/memutils.h"
 
 #include "checksum.h"
 #include "compat.h"
 #include "paths.h"
+#include "safeopen.h"
 #include "source.h"
 #include "staged.h"
 
@@ -97,8 +100,49 @@ is_sql_name(const char *name)
 	return len >= 4 && pg_strcasecmp(name + len - 4, ".sql") == 0;
 }
 
+/*
+ * Refuse an entry name that is not valid in the server encoding: it would
+ * be stored in the history as invalid text, which pg_dump and restore
+ * then lose (with the whole table).  Names the directory as shown and the
+ * bytes, escaped.
+ */
 static void
-list_dir_recurse(const char *dir, const char *prefix, int depth, List **files)
+check_name_encoding(const char *shown_dir, const char *name)
+{
+	int			len = strlen(name);
+	StringInfoData esc;
+	const unsigned char *p;
+
+	if (pg_verifymbstr(name, len, true))
+		return;
+	initStringInfo(&esc);
+	for (p = (const unsigned char *) name; *p; p++)
+	{
+		if (*p < 0x20 || *p >= 0x7f || *p == '\\')
+			appendStringInfo(&esc, "\\x%02x", *p);
+		else
+			appendStringInfoChar(&esc, (char) *p);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+			 errmsg("a file name in migration directory \"%s\" is not valid in encoding \"%s\"",
+					shown_dir, GetDatabaseEncodingName()),
+			 errdetail("The name is \"%s\" (bytes that are not printable ASCII shown as \\xNN).",
+					   esc.data),
+			 errhint("Rename the file in the server encoding: migrate records file names as text.")));
+}
+
+/*
+ * List dir (a real path below an allowed directory) into *files, and its
+ * subdirectories.  shown is the directory as messages name it (the path
+ * the caller gave, and the names below it), prefix its name relative to
+ * the migration directory (NULL at the top).  The directory is opened
+ * through safeopen.c, so a link put on its path meanwhile is refused, not
+ * followed; entries are looked at through the open directory.
+ */
+static void
+list_dir_recurse(const char *dir, const char *shown, const char *prefix, int depth,
+				 List **files)
 {
 	DIR		   *d;
 	struct dirent *de;
@@ -106,11 +150,11 @@ list_dir_recurse(const char *dir, const char *prefix, int depth, List **files)
 	if (depth > SOURCE_MAX_DEPTH)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("migration directory \"%s\" is nested too deeply", dir),
+				 errmsg("migration directory \"%s\" is nested too deeply", shown),
 				 errdetail("Directories are read at most %d levels deep.", SOURCE_MAX_DEPTH)));
 
-	d = AllocateDir(dir);
-	while ((de = ReadDir(d, dir)) != NULL)
+	d = safe_open_dir(dir, shown);
+	while ((de = safe_read_dir(d, shown)) != NULL)
 	{
 		char	   *full;
 		char	   *rel;
@@ -118,8 +162,10 @@ list_dir_recurse(const char *dir, const char *prefix, int depth, List **files)
 
 		CHECK_FOR_INTERRUPTS();
 
+		/* hidden entries (.git, .env) are never read */
 		if (de->d_name[0] == '.')
 			continue;
+		check_name_encoding(shown, de->d_name);
 
 		full = psprintf("%s/%s", dir, de->d_name);
 		rel = prefix ? psprintf("%s/%s", prefix, de->d_name) : pstrdup(de->d_name);
@@ -139,39 +185,63 @@ list_dir_recurse(const char *dir, const char *prefix, int depth, List **files)
 			continue;
 		}
 
-		if (lstat(full, &st) != 0)
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		{
+			int			save_errno = errno;
+
 			ereport(ERROR,
 					(errcode_for_file_access(),
-					 errmsg("could not stat file \"%s\": %m", full)));
+					 errmsg("could not stat file \"%s\": %m", rel),
+					 errhint_file_access(save_errno)));
+		}
 
 		if (S_ISLNK(st.st_mode))
 		{
 			char		real[PATH_MAX];
+			const char *root;
+			bool		show_real = superuser();
 
 			if (realpath(full, real) == NULL)
 			{
+				int			save_errno = errno;
+
 				/* a dangling link is no script; ignore it unless it looks like one */
 				if (is_sql_name(de->d_name))
 					ereport(ERROR,
 							(errcode_for_file_access(),
-							 errmsg("could not resolve symbolic link \"%s\": %m", full)));
+							 errmsg("could not resolve symbolic link \"%s\": %m", rel),
+							 errhint_file_access(save_errno)));
 				continue;
 			}
-			if (!path_is_allowed(real))
+			root = path_allowed_root(real);
+			if (root == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 						 errmsg("migration file \"%s\" links outside the allowed directories", rel),
-						 errdetail("It resolves to \"%s\".", real),
+						 show_real ? errdetail("It resolves to \"%s\".", real) : 0,
 						 errhint("A superuser can add that directory to migrate.allowed_dirs.")));
+			if (path_is_hidden(real, root))
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("migration file \"%s\" links to a hidden file", rel),
+						 show_real ?
+						 errdetail("It resolves to \"%s\"; files and directories whose names start with \".\" are never read.", real) :
+						 errdetail("Files and directories whose names start with \".\" are never read."),
+						 errhint("Remove the link, or point it at a file whose path has no component starting with \".\".")));
 			if (stat(real, &st) != 0)
+			{
+				int			save_errno = errno;
+
 				ereport(ERROR,
 						(errcode_for_file_access(),
-						 errmsg("could not stat file \"%s\": %m", real)));
+						 errmsg("could not stat file \"%s\": %m", rel),
+						 errhint_file_access(save_errno)));
+			}
 			full = pstrdup(real);
 		}
 
 		if (S_ISDIR(st.st_mode))
-			list_dir_recurse(full, rel, depth + 1, files);
+			list_dir_recurse(full, psprintf("%s/%s", shown, de->d_name), rel, depth + 1, files);
 		else if (S_ISREG(st.st_mode))
 		{
 			SourceFile *f = palloc0(sizeof(SourceFile));
@@ -188,19 +258,19 @@ list_dir_recurse(const char *dir, const char *prefix, int depth, List **files)
 					 errmsg("migration file \"%s\" is not a regular file", rel),
 					 errhint("Migration scripts must be regular files.")));
 	}
-	FreeDir(d);
+	safe_close_dir(d);
 }
 
 /*
  * Every regular file below dir (already checked by path_check_dir), sorted
- * by relative name.
+ * by relative name.  shown is the directory as the caller gave it.
  */
 List *
-source_list_dir(const char *dir)
+source_list_dir(const char *dir, const char *shown)
 {
 	List	   *files = NIL;
 
-	list_dir_recurse(dir, NULL, 0, &files);
+	list_dir_recurse(dir, shown, NULL, 0, &files);
 	list_sort(files, compare_source_files);
 	return files;
 }
@@ -231,7 +301,7 @@ source_list(const char *dir, char **base)
 	else
 	{
 		*base = path_check_dir(dir);
-		files = source_list_dir(*base);
+		files = source_list_dir(*base, dir);
 	}
 	list_sort(files, compare_source_files);
 	return files;
@@ -285,29 +355,15 @@ reader_start(ScriptReader *r, const SourceFile *file)
 	digest_init(&r->digest);
 	if (file->text)
 		return;
-	/* a file listed without lstat (ino 0) must not have become a link since */
-	r->fd = OpenTransientFile(file->path, O_RDONLY | PG_BINARY | (file->ino == 0 ? O_NOFOLLOW : 0));
-	if (r->fd < 0 && file->ino == 0 && errno == ELOOP)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("migration file \"%s\" was replaced while it was being read", file->name),
-				 errdetail("It is now a symbolic link."),
-				 errhint("Run the command again once the directory is no longer changing.")));
-	if (r->fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open migration file \"%s\": %m", file->name)));
-	if (fstat(r->fd, &st) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not stat migration file \"%s\": %m", file->name)));
-	if (S_ISREG(st.st_mode) && file->ino == 0)
+	/* walked from "/" without following a link: see safeopen.c */
+	r->fd = safe_open_file(file->path, file->name, &st);
+	if (file->ino == 0)
 	{
 		/* identified now: every later open must find this very file */
 		((SourceFile *) file)->dev = st.st_dev;
 		((SourceFile *) file)->ino = st.st_ino;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_dev != file->dev || st.st_ino != file->ino)
+	if (st.st_dev != file->dev || st.st_ino != file->ino)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("migration file \"%s\" was replaced while it was being read", file->name),
@@ -631,7 +687,7 @@ reader_finish(ScriptReader *r, char *checksum)
 	char		unused[MIGRATE_CHECKSUM_LEN];
 
 	digest_final(&r->digest, checksum ? checksum : unused);
-	if (r->fd >= 0 && CloseTransientFile(r->fd) != 0)
+	if (r->fd >= 0 && !safe_close_file(r->fd))
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not close migration file \"%s\": %m", r->file->name)));

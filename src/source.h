@@ -60,7 +60,7 @@ typedef struct ScriptReader ScriptReader;
 
 extern List *source_list(const char *dir, char **base);
 extern bool source_is_bundle(const char *dir);
-extern List *source_list_dir(const char *dir);
+extern List *source_list_dir(const char *dir, const char *shown);
 extern SourceFile *source_file(const char *path);
 extern ScriptReader *source_open(const SourceFile *file);
 extern size_t source_read(ScriptReader *r, char *out);

@@ -22,7 +22,7 @@ SELECT hasnt_table('outside_t', 'nothing of the refused migration is left');
 
 -- as in psql, \ir may climb with "..", but only within the allowed tree
 CALL migrate.apply(:'fx' || '/meta_parent/app', track => 'parent');
-SELECT results_eq('SELECT a FROM public.parent_t', ARRAY[42], '\ir ../shared/x.psql runs a file beside the directory');
+SELECT results_eq('SELECT a FROM public.parent_t', ARRAY[42], '\ir ../shared/x.sql runs a file beside the directory');
 SELECT matches(pg_temp.apply_error(:'fx' || '/meta_parent_escape'),
                '^42501: .*migration V1__escape\.sql, line 2',
                '\ir climbing out of the allowed directories is refused, naming the line');
