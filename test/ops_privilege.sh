@@ -44,9 +44,7 @@ mig_psql -d postgres -q -c "CREATE ROLE $role LOGIN"
 as_dba -q -v role="$role" <<'SQL'
 GRANT USAGE ON SCHEMA migrate TO :"role";
 GRANT EXECUTE ON ALL ROUTINES IN SCHEMA migrate TO :"role";
-GRANT SELECT, INSERT ON migrate.history TO :"role";
-GRANT USAGE ON SEQUENCE migrate.history_rank_seq TO :"role";
-GRANT SELECT, INSERT, UPDATE, DELETE ON migrate.staged TO :"role";
+GRANT SELECT ON migrate.history, migrate.staged TO :"role";
 CREATE SCHEMA app AUTHORIZATION :"role";
 CREATE TABLE public.secret (x int);
 SQL

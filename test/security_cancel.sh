@@ -43,7 +43,9 @@ mig_own "$dir"
 PGAPPNAME=sec_cancel_call as_dba -c "SELECT count(*) FROM migrate.scripts('$dir')" >"$out/call.out" 2>&1 &
 caller=$!
 
-# cancel it once it is inside the call (unless it is already done)
+# cancel it once it is well inside the call: when its backend has used two
+# seconds of CPU (the linear code is done long before; the quadratic
+# check is then past the reading of the plan and in its loop)
 pid=
 for ((i = 0; i < 600; i++)); do
     pid=$(mig_psql -d postgres -At -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'sec_cancel_call' AND state = 'active' AND query LIKE '%migrate.scripts%'")
@@ -51,7 +53,15 @@ for ((i = 0; i < 600; i++)); do
     kill -0 "$caller" 2>/dev/null || break
     sleep 0.1
 done
+tick=$(getconf CLK_TCK)
 if [[ -n $pid ]]; then
+    for ((i = 0; i < 1200; i++)); do
+        kill -0 "$caller" 2>/dev/null || break
+        cpu=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo gone)
+        [[ $cpu == gone ]] && break
+        ((cpu >= 2 * tick)) && break
+        sleep 0.1
+    done
     mig_psql -d postgres -At -c "SELECT pg_cancel_backend($pid)" >/dev/null
 fi
 
