@@ -203,10 +203,19 @@ refill(Splitter *sp)
 	{
 		size_t		newcap = Max(sp->cap * 2, sp->end + SOURCE_CHUNK + 1);
 
-		if (newcap > MaxAllocHugeSize)
+		/*
+		 * The server parses at most MaxAllocSize (1 GB) in one string, so a
+		 * longer statement can only fail: fail here, holding at most that
+		 * much, rather than doubling the buffer past it first.
+		 */
+		if (sp->end > MaxAllocSize - 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("statement starting at line %d is too long", sp->stmt_line)));
+					 errmsg("statement starting at line %d is larger than 1 GB", sp->stmt_line),
+					 errdetail("PostgreSQL parses at most 1 GB of SQL in one statement."),
+					 errhint("Split the statement (a multi-row INSERT into several), or load the "
+							 "data with COPY ... FROM STDIN.")));
+		newcap = Min(newcap, (size_t) MaxAllocSize + SOURCE_CHUNK + 1);
 		sp->buf = repalloc_huge(sp->buf, newcap);
 		sp->cap = newcap;
 	}
