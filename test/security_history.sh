@@ -118,6 +118,21 @@ GRANT USAGE ON SEQUENCE migrate.history_rank_seq TO :"role";
 GRANT SELECT, INSERT, UPDATE, DELETE ON migrate.staged TO :"role";
 GRANT TRIGGER ON migrate.history TO PUBLIC;
 SQL
+# the 1.1 library on the 1.0 objects (before the update): the calls of 1.0 work
+mig_psql -d "$db10" -q -c "CREATE SCHEMA app AUTHORIZATION $role"
+mig_psql -d "$db10" -U "$role" -At >"$out/on10.out" 2>&1 <<SQL || { cat "$out/on10.out" >&2; fail "a 1.0 call failed on the 1.0 objects"; }
+SELECT migrate.stage('b', 'V1__b.sql', E'CREATE TABLE app.b (id int);\n');
+CALL migrate.apply('b', track => 'b');
+SELECT migrate.unstage('b');
+CALL migrate.apply('$dir', track => 'dir');
+SELECT count(*) FROM migrate.repair('$dir', track => 'dir');
+SELECT migrate.baseline('9', track => 'base');
+CREATE TABLE app.schema_migrations (version varchar(128) PRIMARY KEY);
+INSERT INTO app.schema_migrations VALUES ('20240131120000');
+SELECT migrate.adopt('dbmate', track => 'adopted', history_table => 'app.schema_migrations');
+SQL
+[[ $(mig_psql -d "$db10" -At -c "SELECT count(*) FROM migrate.history WHERE success AND installed_by = '$role'") == 5 ]] ||
+    fail "the calls on the 1.0 objects did not record what they did"
 mig_psql -d "$db10" -c "ALTER EXTENSION migrate UPDATE" >"$out/update.out" 2>&1 ||
     { cat "$out/update.out" >&2; fail "the update failed"; }
 grep -q "revoked INSERT on migrate.history from $role" "$out/update.out" ||
