@@ -538,6 +538,7 @@ rows_flyway(Adoption *a)
 		AdoptRow   *r;
 		bool		isnull;
 
+		CHECK_FOR_INTERRUPTS();
 		if (raw == NULL)
 		{
 			/* a repeatable script: keep only its latest run */
@@ -633,6 +634,7 @@ rows_node_pg(Adoption *a)
 		size_t		digits = name ? layout_digits(name) : 0;
 		AdoptRow   *r;
 
+		CHECK_FOR_INTERRUPTS();
 		if (digits == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -662,6 +664,7 @@ rows_dbmate(Adoption *a)
 	{
 		char	   *raw = value(i, 1);
 
+		CHECK_FOR_INTERRUPTS();
 		if (raw == NULL)
 			continue;
 		new_row(a, adopted_version(a, raw, strlen(raw)), "versioned", NULL, NULL);
@@ -750,6 +753,7 @@ rows_sqitch(Adoption *a)
 			(SqitchChange *) list_nth(plan->changes, (int) i) : NULL;
 		AdoptRow   *r;
 
+		CHECK_FOR_INTERRUPTS();
 		if (name == NULL)
 			name = "";
 		if (c == NULL || strcmp(c->name, name) != 0)
@@ -851,6 +855,7 @@ adopt_body(ApplyRun *ar, void *arg)
 	{
 		AdoptRow   *r = (AdoptRow *) lfirst(lc);
 
+		CHECK_FOR_INTERRUPTS();
 		if (known(history, r))
 			continue;
 		record(a->track, r);
