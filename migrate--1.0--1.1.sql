@@ -16,6 +16,108 @@
 -- Security (issue 11)
 -- ---------------------------------------------------------------------
 
+-- Only the extension writes its tables.  Every write (a history row, a
+-- repair, a staged file) happens inside migrate's own calls, with the
+-- rights of the extension's owner switched to in C around that statement
+-- alone (src/history.c); migrations always run with the caller's rights.
+-- So no role needs, or may keep, a write privilege on them: with INSERT on
+-- migrate.history a role forges rows (installed_by 'postgres', a dirty row
+-- that blocks every run), with UPDATE or DELETE on migrate.staged it
+-- poisons a bundle that a superuser applies, and with TRIGGER it would run
+-- its own function with the owner's rights.  1.0's README told the DBA to
+-- grant some of these: the update revokes every privilege but SELECT on
+-- the two tables and the sequence from every role but the owner (SELECT,
+-- what reading needs, is kept), and says so.
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT 'migrate.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname) AS obj,
+               CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS kind,
+               CASE a.grantee WHEN 0 THEN 'PUBLIC'
+                    ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END AS who,
+               pg_catalog.string_agg(DISTINCT a.privilege_type, ', ') AS privs
+        FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+        WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY['migrate.history'::pg_catalog.regclass,
+                                                     'migrate.staged'::pg_catalog.regclass,
+                                                     'migrate.history_rank_seq'::pg_catalog.regclass])
+          AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+          AND a.privilege_type OPERATOR(pg_catalog.<>) 'SELECT'
+        GROUP BY 1, 2, 3
+        ORDER BY 1, 3
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE %s ON %s %s FROM %s CASCADE', r.privs, r.kind, r.obj, r.who);
+        RAISE WARNING 'migrate 1.1: revoked % on % from % (only the extension writes it now)',
+            r.privs, r.obj, r.who;
+    END LOOP;
+END
+$$;
+
+-- A staged bundle belongs to the role that staged its first file.  Only
+-- that role (or a member of it, or a superuser) stages into it or unstages
+-- from it, and apply runs its scripts only for the owner or for a role the
+-- owner is a member of: nobody runs SQL that a less privileged role wrote.
+-- NULL: staged before 1.1, by whoever could write the table then; such a
+-- bundle runs for nobody until a superuser, having read it, sets its owner.
+ALTER TABLE migrate.staged ADD COLUMN owner pg_catalog.regrole;
+
+COMMENT ON COLUMN migrate.staged.owner IS
+    'the role the bundle belongs to (see migrate.stage); NULL: staged before 1.1, runs for nobody until a superuser sets it';
+COMMENT ON COLUMN migrate.staged.staged_by IS 'the role that staged this version of the file';
+
+-- adopt reads the old table in a named schema, never through search_path
+-- (a view or table earlier on the path would run its functions with the
+-- caller's rights), only an ordinary or partitioned table, and only one
+-- owned by the caller or a role it is a member of, unless a superuser
+-- says trust_table_owner => true.  Replaced, not overloaded (a second
+-- adopt with defaults would make every short call ambiguous); its EXECUTE
+-- grants are carried over.
+ALTER FUNCTION migrate.adopt(text, text, text, text, text) RENAME TO adopt_1_0;
+
+CREATE FUNCTION migrate.adopt(
+    tool text,
+    track text DEFAULT 'main',
+    dir text DEFAULT NULL,
+    history_table text DEFAULT NULL,
+    confirm text DEFAULT NULL,
+    schema text DEFAULT NULL,
+    trust_table_owner boolean DEFAULT false)
+RETURNS integer
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_adopt';
+
+COMMENT ON FUNCTION migrate.adopt(text, text, text, text, text, text, boolean)
+    IS 'record the migrations another tool applied (flyway, node-pg-migrate, golang-migrate, dbmate, drizzle, sqitch)';
+
+REVOKE ALL ON FUNCTION migrate.adopt(text, text, text, text, text, text, boolean) FROM PUBLIC;
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT CASE a.grantee WHEN 0 THEN 'PUBLIC'
+                    ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END AS who,
+               a.is_grantable
+        FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+        WHERE p.oid OPERATOR(pg_catalog.=)
+              'migrate.adopt_1_0(text, text, text, text, text)'::pg_catalog.regprocedure
+          AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+          AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION '
+                                  'migrate.adopt(text, text, text, text, text, text, boolean) TO %s%s',
+                                  r.who, CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+END
+$$;
+DROP FUNCTION migrate.adopt_1_0(text, text, text, text, text);
+
+-- The splitter's self-check is for the tests only (which create it in
+-- pg_temp): as part of the extension, "GRANT EXECUTE ON ALL ROUTINES"
+-- handed every migration role a call that burns a CPU for minutes.
+DROP FUNCTION migrate._split_check(text, integer);
+
 
 -- ---------------------------------------------------------------------
 -- Performance (issue 12)
@@ -117,3 +219,30 @@ SELECT pg_catalog.pg_extension_config_dump('migrate.lint_ignored', '');
 REVOKE ALL ON ALL TABLES IN SCHEMA migrate FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA migrate FROM PUBLIC;
 REVOKE ALL ON ALL ROUTINES IN SCHEMA migrate FROM PUBLIC;
+
+-- pg_dump keeps a DBA's grants on the extension's objects (EXECUTE on
+-- apply, SELECT on the history) only where they differ from the privileges
+-- recorded when the extension was installed (pg_init_privs).  Every GRANT
+-- or REVOKE in an update script records the privileges of that moment as
+-- the installed ones, the DBA's grants included, so a dump taken after
+-- ALTER EXTENSION UPDATE would silently leave them out and a restore would
+-- lose them.  Record instead what a fresh install of this version records:
+-- the owner's privileges alone (nothing for PUBLIC).  On CREATE EXTENSION
+-- this changes nothing.
+UPDATE pg_catalog.pg_init_privs ip
+   SET initprivs = pg_catalog.acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END,
+                                         c.relowner)
+  FROM pg_catalog.pg_class c
+ WHERE ip.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+   AND ip.objoid OPERATOR(pg_catalog.=) c.oid
+   AND ip.objsubid OPERATOR(pg_catalog.=) 0
+   AND ip.privtype OPERATOR(pg_catalog.=) 'e'
+   AND c.relnamespace OPERATOR(pg_catalog.=) 'migrate'::pg_catalog.regnamespace;
+UPDATE pg_catalog.pg_init_privs ip
+   SET initprivs = pg_catalog.array_remove(pg_catalog.acldefault('f', p.proowner),
+                                           pg_catalog.makeaclitem(0, p.proowner, 'EXECUTE', false))
+  FROM pg_catalog.pg_proc p
+ WHERE ip.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+   AND ip.objoid OPERATOR(pg_catalog.=) p.oid
+   AND ip.privtype OPERATOR(pg_catalog.=) 'e'
+   AND p.pronamespace OPERATOR(pg_catalog.=) 'migrate'::pg_catalog.regnamespace;

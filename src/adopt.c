@@ -36,22 +36,35 @@
  *	                  project.  Needs dir: sqitch deploys in plan order,
  *	                  so the deployed changes must be the plan's first
  *	                  ones, and the n-th is version n.
- * The table is found through search_path (flyway_schema_history lives in
- * Flyway's default schema, usually the one migrated), or is given as
- * history_table => 'schema.table'.
+ * The table is looked up by schema and name, never through search_path
+ * (a view named flyway_schema_history earlier on a superuser's path would
+ * run its functions with the superuser's rights): in schema => (default:
+ * the tool's usual schema, public, or the one in its default name), or as
+ * history_table => 'schema.table'.  Only an ordinary or partitioned table
+ * is read, and only one that the caller owns or whose owner the caller is
+ * a member of, since reading a table can run its owner's code (row
+ * security policies, the functions of a column type) with the caller's
+ * rights; a superuser may read another role's table by saying
+ * trust_table_owner => true.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/acl.h"
 #include "utils/pg_crc.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/varlena.h"
 
 #include "commands.h"
 #include "history.h"
@@ -77,7 +90,7 @@ typedef enum AdoptTool
 typedef struct ToolInfo
 {
 	const char *name;			/* as passed to adopt, and its layout's name */
-	const char *table;			/* default history table */
+	const char *table;			/* default history table (schema public if unqualified) */
 	const char *columns;		/* columns that table must have */
 	bool		needs_dir;		/* its table alone does not give our versions */
 } ToolInfo;
@@ -115,10 +128,13 @@ typedef struct Adoption
 	const char *track;
 	const char *dir;			/* as given, or NULL */
 	char	   *table;			/* quoted qualified name of the old table */
+	Oid			relid;			/* the old table */
 	ScriptSet  *set;			/* scripts of dir, when given */
 	LayoutDir	layout;			/* the files of dir, when given */
 	List	   *rows;			/* AdoptRow * */
 	const char *given_table;	/* history_table => , or NULL */
+	const char *schema;			/* schema => , or NULL */
+	bool		trust_owner;	/* trust_table_owner => */
 	int			adopted;		/* rows recorded */
 } Adoption;
 
@@ -179,9 +195,61 @@ binvalue(uint64 i, int col, bool *isnull)
 	return SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, col, isnull);
 }
 
+/* the name of a relkind, for messages */
+static const char *
+relkind_name(char relkind)
+{
+	switch (relkind)
+	{
+		case RELKIND_VIEW:
+			return "a view";
+		case RELKIND_MATVIEW:
+			return "a materialized view";
+		case RELKIND_FOREIGN_TABLE:
+			return "a foreign table";
+		case RELKIND_SEQUENCE:
+			return "a sequence";
+		default:
+			return "not a table";
+	}
+}
+
 /*
- * Find the old tool's table (given, or its default through search_path),
- * and check it has that tool's columns.
+ * Refuse a table the caller should not read with its own rights: one
+ * owned by a role the caller is not (a member of), unless a superuser
+ * said trust_table_owner => true.
+ */
+static void
+check_table_owner(Adoption *a, Oid owner)
+{
+	Oid			caller = GetUserId();
+	char	   *owner_name;
+
+	if (owner == caller || is_member_of_role_nosuper(caller, owner))
+		return;
+	if (a->trust_owner && superuser())
+		return;
+	owner_name = GetUserNameFromId(owner, true);
+	if (owner_name == NULL)
+		owner_name = psprintf("%u", owner);
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("%s history table %s belongs to role \"%s\"", tools[a->tool].name, a->table,
+					owner_name),
+			 errdetail("Reading a table can run code its owner wrote (row security policies, the "
+					   "functions of its column types) with your rights, so adopt reads only a "
+					   "table owned by the calling role or a role it is a member of."),
+			 superuser() ?
+			 errhint("Check the table, then adopt with trust_table_owner => true, or as its owner "
+					 "(SET ROLE %s).", quote_identifier(owner_name)) :
+			 errhint("Adopt as its owner (SET ROLE %s), or have a superuser adopt it.",
+					 quote_identifier(owner_name))));
+}
+
+/*
+ * Find the old tool's table by schema and name (never through
+ * search_path), check that it is a table migrate may read, and that it has
+ * the tool's columns.
  */
 static void
 find_table(Adoption *a, const char *given)
@@ -189,32 +257,71 @@ find_table(Adoption *a, const char *given)
 	const ToolInfo *t = &tools[a->tool];
 	const char *name = given ? given : t->table;
 	const char *args[1];
+	List	   *names;
+	char	   *schema;
+	char	   *relname;
 	char	   *cols;
 	char	   *col;
-	Oid			relid;
-	bool		isnull;
+	Oid			nsp;
+	HeapTuple	tup;
+	Form_pg_class form;
+	char		relkind;
+	Oid			owner;
 	char	   *saveptr = NULL;
 
-	args[0] = name;
-	query("SELECT pg_catalog.to_regclass($1)::pg_catalog.oid", 1, args);
-	relid = SPI_processed == 1 ? DatumGetObjectId(binvalue(0, 1, &isnull)) : InvalidOid;
-	if (SPI_processed != 1 || isnull || !OidIsValid(relid))
+	names = migrate_qualified_name_list(name);
+	if (list_length(names) > 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("history_table \"%s\" is not a table name", name),
+				 errhint("Name it as 'schema.table', or give schema => and the table's name.")));
+	if (list_length(names) == 2)
+	{
+		schema = strVal(linitial(names));
+		relname = strVal(lsecond(names));
+		if (given == NULL && a->schema)
+			schema = pstrdup(a->schema);	/* the tool's table in another schema */
+	}
+	else
+	{
+		schema = a->schema ? pstrdup(a->schema) : "public";
+		relname = strVal(linitial(names));
+	}
+	a->table = quote_qualified_identifier(schema, relname);
+
+	nsp = get_namespace_oid(schema, true);
+	a->relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
+	if (!OidIsValid(a->relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("%s history table \"%s\" does not exist", t->name, name),
-				 given ? 0 :
-				 errdetail("migrate.adopt('%s') reads %s%s.", t->name, t->table,
-						   strchr(t->table, '.') ? "" : ", found through search_path"),
-				 errhint("Name the table %s kept its history in: "
-						 "SELECT migrate.adopt('%s', history_table => 'schema.table').",
-						 t->name, t->name)));
-	a->table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-										  get_rel_name(relid));
+				 errmsg("%s history table %s does not exist", t->name, a->table),
+				 given || a->schema ? 0 :
+				 errdetail("migrate.adopt('%s') reads %s unless told otherwise; it does not search "
+						   "search_path.", t->name, a->table),
+				 errhint("Name the schema and table %s kept its history in: "
+						 "SELECT migrate.adopt('%s', schema => 'app') or "
+						 "history_table => 'schema.table'.", t->name, t->name)));
+
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(a->relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", a->relid);
+	form = (Form_pg_class) GETSTRUCT(tup);
+	relkind = form->relkind;
+	owner = form->relowner;
+	ReleaseSysCache(tup);
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s history table %s is %s", t->name, a->table, relkind_name(relkind)),
+				 errdetail("adopt reads only an ordinary or partitioned table: reading a view or a "
+						   "foreign table runs code that someone else wrote."),
+				 errhint("Name the table %s kept its history in.", t->name)));
+	check_table_owner(a, owner);
 
 	/* the columns the tool's table has */
-	args[0] = a->table;
+	args[0] = psprintf("%u", a->relid);
 	query("SELECT a.attname::pg_catalog.text FROM pg_catalog.pg_attribute a "
-		  "WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass "
+		  "WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid "
 		  "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped", 1, args);
 	cols = pstrdup(t->columns);
 	for (col = strtok_r(cols, ", ", &saveptr); col; col = strtok_r(NULL, ", ", &saveptr))
@@ -431,6 +538,7 @@ rows_flyway(Adoption *a)
 		AdoptRow   *r;
 		bool		isnull;
 
+		CHECK_FOR_INTERRUPTS();
 		if (raw == NULL)
 		{
 			/* a repeatable script: keep only its latest run */
@@ -526,6 +634,7 @@ rows_node_pg(Adoption *a)
 		size_t		digits = name ? layout_digits(name) : 0;
 		AdoptRow   *r;
 
+		CHECK_FOR_INTERRUPTS();
 		if (digits == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -555,6 +664,7 @@ rows_dbmate(Adoption *a)
 	{
 		char	   *raw = value(i, 1);
 
+		CHECK_FOR_INTERRUPTS();
 		if (raw == NULL)
 			continue;
 		new_row(a, adopted_version(a, raw, strlen(raw)), "versioned", NULL, NULL);
@@ -643,6 +753,7 @@ rows_sqitch(Adoption *a)
 			(SqitchChange *) list_nth(plan->changes, (int) i) : NULL;
 		AdoptRow   *r;
 
+		CHECK_FOR_INTERRUPTS();
 		if (name == NULL)
 			name = "";
 		if (c == NULL || strcmp(c->name, name) != 0)
@@ -682,41 +793,29 @@ known(List *history, AdoptRow *r)
 	return false;
 }
 
-/* append one adopted row to migrate.history */
+/*
+ * Append one adopted row to migrate.history (history.c writes it with the
+ * extension's rights).  installed_by is the old tool's when it kept one,
+ * else the calling role.
+ */
 static void
 record(const char *track, AdoptRow *r)
 {
-	Oid			types[9] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	TIMESTAMPTZOID, INT8OID};
-	Datum		values[9];
-	char		nulls[10] = "         ";
-	int			ret;
+	HistoryEntry he;
 
-	values[0] = CStringGetTextDatum(track);
-	values[1] = r->version ? CStringGetTextDatum(r->version) : (Datum) 0;
-	nulls[1] = r->version ? ' ' : 'n';
-	values[2] = CStringGetTextDatum(r->description ? r->description : "");
-	values[3] = CStringGetTextDatum(r->type);
-	values[4] = r->script ? CStringGetTextDatum(r->script) : (Datum) 0;
-	nulls[4] = r->script ? ' ' : 'n';
-	values[5] = r->checksum ? CStringGetTextDatum(r->checksum) : (Datum) 0;
-	nulls[5] = r->checksum ? ' ' : 'n';
-	values[6] = r->installed_by ? CStringGetTextDatum(r->installed_by) : (Datum) 0;
-	nulls[6] = r->installed_by ? ' ' : 'n';
-	values[7] = r->has_installed_on ? TimestampTzGetDatum(r->installed_on) : (Datum) 0;
-	nulls[7] = r->has_installed_on ? ' ' : 'n';
-	values[8] = Int64GetDatum(r->execution_ms);
-	nulls[8] = r->execution_ms >= 0 ? ' ' : 'n';
-
-	ret = SPI_execute_with_args("INSERT INTO migrate.history "
-								"(track, version, description, type, script, checksum, "
-								"installed_by, installed_on, execution_ms, success) "
-								"VALUES ($1, $2, $3, $4, $5, $6, "
-								"COALESCE($7, CURRENT_USER::pg_catalog.text), "
-								"COALESCE($8, pg_catalog.clock_timestamp()), $9, true)",
-								9, types, values, nulls, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not record in migrate.history: %s", SPI_result_code_string(ret));
+	memset(&he, 0, sizeof(he));
+	he.track = track;
+	he.version = r->version;
+	he.description = r->description ? r->description : "";
+	he.type = r->type;
+	he.script = r->script;
+	he.checksum = r->checksum;
+	he.installed_by = r->installed_by;
+	he.has_installed_on = r->has_installed_on;
+	he.installed_on = r->installed_on;
+	he.execution_ms = r->execution_ms;
+	he.success = true;
+	history_record(&he);
 }
 
 /* the work of adopt, under the runner lock of the track */
@@ -756,6 +855,7 @@ adopt_body(ApplyRun *ar, void *arg)
 	{
 		AdoptRow   *r = (AdoptRow *) lfirst(lc);
 
+		CHECK_FOR_INTERRUPTS();
 		if (known(history, r))
 			continue;
 		record(a->track, r);
@@ -767,8 +867,8 @@ adopt_body(ApplyRun *ar, void *arg)
 }
 
 /*
- * SELECT migrate.adopt(tool, track, dir, history_table, confirm): the
- * number of migrations adopted.
+ * SELECT migrate.adopt(tool, track, dir, history_table, confirm, schema,
+ * trust_table_owner): the number of migrations adopted.
  */
 Datum
 migrate_adopt(PG_FUNCTION_ARGS)
@@ -782,6 +882,9 @@ migrate_adopt(PG_FUNCTION_ARGS)
 	a.tool = find_tool(tool);
 	a.dir = opt_text(fcinfo, 2);
 	a.given_table = opt_text(fcinfo, 3);
+	/* 1.1: schema and trust_table_owner (the 1.0 declaration has neither) */
+	a.schema = opt_text(fcinfo, 5);
+	a.trust_owner = PG_NARGS() > 6 && !PG_ARGISNULL(6) && PG_GETARG_BOOL(6);
 
 	migrate_check_changing_call(fcinfo, opt_text(fcinfo, 4));
 	run_init(fcinfo, &ar, NULL, a.track);

@@ -45,6 +45,7 @@
 #include "plan.h"
 #include "safety.h"
 #include "source.h"
+#include "staged.h"
 #include "worker.h"
 
 PG_FUNCTION_INFO_V1(migrate_apply);
@@ -436,6 +437,7 @@ apply_body(ApplyRun *ar, void *arg)
 	}
 
 	plan_check(plan, a->out_of_order);
+	staged_check_plan(plan->pending, false);
 	lint_enforce(ar->lint, true);
 	mcxt = AllocSetContextCreate(ar->cxt, "migrate migration", ALLOCSET_DEFAULT_SIZES);
 	foreach(lc, plan->pending)

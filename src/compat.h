@@ -161,6 +161,39 @@
 #define migrate_generated_virtual(con) false
 #endif
 
+/*
+ * Security (issue 11).  PG 16 gave stringToQualifiedNameList a soft-error
+ * argument (NULL: errors are thrown, as before).
+ */
+#include "utils/regproc.h"
+#if PG_VERSION_NUM >= 160000
+#define migrate_qualified_name_list(s) stringToQualifiedNameList(s, NULL)
+#else
+#define migrate_qualified_name_list(s) stringToQualifiedNameList(s)
+#endif
+
+/*
+ * A setting's record (or its placeholder's), NULL if there is none.  PG 16
+ * exported find_option; before it, the table of settings is searched.
+ */
+#include "utils/guc_tables.h"
+#if PG_VERSION_NUM >= 160000
+#define migrate_find_guc(name) find_option(name, false, true, 0)
+#else
+static inline struct config_generic *
+migrate_find_guc(const char *name)
+{
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (pg_strcasecmp(vars[i]->name, name) == 0)
+			return vars[i];
+	return NULL;
+}
+#endif
+
 #endif							/* MIGRATE_COMPAT_H */
 
 /*

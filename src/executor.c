@@ -44,6 +44,7 @@
 #include "safety.h"
 #include "source.h"
 #include "splitter.h"
+#include "staged.h"
 #include "worker.h"
 
 /* how deep \i may nest */
@@ -236,6 +237,13 @@ absorb_transaction_control(ExecFrame *frame, Statement *st)
 		frame->commit_line = st->line;
 		return true;
 	}
+	if (ts->kind == TRANS_STMT_PREPARE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("PREPARE TRANSACTION is not allowed in a migration"),
+				 errdetail("The prepared transaction would outlive the migration, holding its "
+						   "locks, while the migration is recorded as applied."),
+				 errhint("Remove the statement; a migration's transactions end with COMMIT.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
 			 errmsg("transaction control statement \"%s\" is not allowed in a migration",
@@ -368,6 +376,7 @@ run_meta(ExecFrame *frame, Statement *st)
 
 	file = source_file(path);
 	file->name = pstrdup(arg);
+	staged_check_run(file);
 
 	memset(&inner, 0, sizeof(inner));
 	inner.what = "included file";
@@ -520,6 +529,7 @@ execute_script(ScriptRun *run)
 	frame.base_dir = run->base_dir ? run->base_dir : dir;
 	frame.worker = run->worker;
 
+	staged_check_run(s->file);
 	tap.reader = source_open(s->file);
 	tap.keep = makeStringInfo();
 

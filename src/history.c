@@ -14,15 +14,39 @@
  * each time; the plan cache re-plans them if the table changes, and
  * privileges are checked at every execution.
  *
+ * Who may write: nobody but the extension.  No role is granted INSERT,
+ * UPDATE or DELETE on migrate.history or migrate.staged (a role that could
+ * would forge rows: installed_by 'postgres', a dirty row that blocks every
+ * run, a poisoned staged script).  So each write here runs with the rights
+ * of the extension's owner, switched to in C around that one statement
+ * only (as_owner_execute), never around migration SQL, which always runs
+ * with the caller's rights.  Inside the switch the operation is restricted
+ * (SECURITY_RESTRICTED_OPERATION: no SET ROLE, no temporary objects),
+ * search_path is pg_catalog, pg_temp, and a table with a user trigger, a
+ * rule or row security is refused, since those would run someone's code
+ * with the owner's rights.  installed_by and staged_by are the caller,
+ * passed as parameters (never current_user, which is the owner there).
+ * Reads keep the caller's rights: reading needs SELECT.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "history.h"
@@ -30,6 +54,8 @@
 /* plans kept for the life of the backend */
 static SPIPlanPtr history_load_plan = NULL;
 static SPIPlanPtr history_record_plan = NULL;
+static SPIPlanPtr history_delete_failed_plan = NULL;
+static SPIPlanPtr history_set_checksum_plan = NULL;
 
 /* the kept plan of sql in *plan, prepared on first use */
 static SPIPlanPtr
@@ -47,6 +73,134 @@ kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 		*plan = p;
 	}
 	return *plan;
+}
+
+/* the role that owns the extension, and so its tables */
+static Oid
+extension_owner(void)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			owner = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum("migrate"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("extension \"migrate\" is not installed in this database"),
+				 errhint("CREATE EXTENSION migrate;")));
+	return owner;
+}
+
+/*
+ * Refuse to write migrate.<table> with the owner's rights when something
+ * on it would run code that someone else wrote: a trigger (its function
+ * would run as the owner), a rule, or row security (a policy's functions).
+ * None of them is there unless a role that may change the table put it
+ * there; the extension creates none.
+ */
+static void
+check_table_untouched(const char *table)
+{
+	Oid			nsp = get_namespace_oid("migrate", false);
+	Oid			relid = get_relname_relid(table, nsp);
+	Relation	rel;
+	const char *what = NULL;
+	char	   *name = NULL;
+	int			i;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "table migrate.%s does not exist", table);
+	rel = table_open(relid, AccessShareLock);
+	if (rel->trigdesc)
+	{
+		for (i = 0; i < rel->trigdesc->numtriggers; i++)
+		{
+			Trigger    *t = &rel->trigdesc->triggers[i];
+
+			if (!t->tgisinternal)
+			{
+				what = "trigger";
+				name = pstrdup(t->tgname);
+				break;
+			}
+		}
+	}
+	if (what == NULL && rel->rd_rules != NULL)
+		what = "rule";
+	if (what == NULL && rel->rd_rel->relrowsecurity)
+		what = "row security";
+	table_close(rel, AccessShareLock);
+
+	if (what)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 name ?
+				 errmsg("table migrate.%s has a trigger \"%s\"", table, name) :
+				 errmsg("table migrate.%s has a %s", table, what),
+				 errdetail("migrate writes migrate.%s with the rights of the extension's owner; "
+						   "a %s on it would run its code with those rights.", table, what),
+				 errhint("Remove it (DROP TRIGGER, DROP RULE, ALTER TABLE ... DISABLE ROW LEVEL "
+						 "SECURITY). Only the extension writes this table.")));
+}
+
+/*
+ * Execute the kept plan of sql with the rights of the extension's owner:
+ * the one place migrate writes its tables.  table is the table written
+ * (checked first).  The user id, the security context and search_path are
+ * restored at once on success and on error.  Returns the SPI result code;
+ * SPI_tuptable and SPI_processed are as SPI left them.
+ */
+int
+as_owner_execute(const char *table, SPIPlanPtr *plan, const char *sql,
+				 int nargs, Oid *argtypes, Datum *args, const char *nulls)
+{
+	Oid			owner = extension_owner();
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+	int			ret;
+
+	check_table_untouched(table);
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(owner, save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	save_nestlevel = NewGUCNestLevel();
+	PG_TRY();
+	{
+		(void) set_config_option("search_path", "pg_catalog, pg_temp",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+		ret = SPI_execute_plan(kept_plan(plan, sql, nargs, argtypes), args, nulls, false, 0);
+		AtEOXact_GUC(true, save_nestlevel);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_CATCH();
+	{
+		/* the (sub)transaction's abort would restore them too; do not wait for it */
+		AtEOXact_GUC(false, save_nestlevel);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return ret;
+}
+
+/* the name of the role calling migrate (not the owner a write switches to) */
+static char *
+caller_name(void)
+{
+	return GetUserNameFromId(GetUserId(), false);
 }
 
 /* rows read from the history per fetch (bounds the memory of a read) */
@@ -141,7 +295,7 @@ text_or_null(const char *s, char *nulls, int i)
 	return CStringGetTextDatum(s);
 }
 
-/* append one row to migrate.history */
+/* append one row to migrate.history, with the extension's rights */
 void
 history_record(const HistoryEntry *e)
 {
@@ -160,8 +314,9 @@ history_record(const HistoryEntry *e)
 	args[3] = CStringGetTextDatum(e->type);
 	args[4] = text_or_null(e->script, nulls, 4);
 	args[5] = text_or_null(e->checksum, nulls, 5);
-	args[6] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	args[7] = TimestampTzGetDatum(GetCurrentTimestamp());
+	/* the caller, taken before the switch to the owner */
+	args[6] = CStringGetTextDatum(e->installed_by ? e->installed_by : caller_name());
+	args[7] = TimestampTzGetDatum(e->has_installed_on ? e->installed_on : GetCurrentTimestamp());
 	args[8] = Int64GetDatum(e->execution_ms);
 	if (e->execution_ms < 0)
 		nulls[8] = 'n';
@@ -174,15 +329,60 @@ history_record(const HistoryEntry *e)
 		nulls[13] = 'n';
 	args[14] = text_or_null(e->sql, nulls, 14);
 
-	ret = SPI_execute_plan(kept_plan(&history_record_plan,
-									 "INSERT INTO migrate.history "
-									 "(track, version, description, type, script, checksum, "
-									 "installed_by, installed_on, execution_ms, success, dirty, "
-									 "error, sqlstate, error_line, sql) "
-									 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-									 "$12, $13, $14, $15)",
-									 15, argtypes),
-						   args, nulls, false, 0);
+	ret = as_owner_execute("history", &history_record_plan,
+						   "INSERT INTO migrate.history "
+						   "(track, version, description, type, script, checksum, "
+						   "installed_by, installed_on, execution_ms, success, dirty, "
+						   "error, sqlstate, error_line, sql) "
+						   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+						   "$12, $13, $14, $15)",
+						   15, argtypes, args, nulls);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not record in migrate.history: %s", SPI_result_code_string(ret));
+}
+
+/*
+ * Remove the failed rows of a track (repair).  The removed rows, in rank
+ * order, are left in SPI_tuptable: rank, the script (or "version V"),
+ * type, dirty, error_line.
+ */
+void
+history_delete_failed(const char *track)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	int			ret;
+
+	args[0] = CStringGetTextDatum(track);
+	ret = as_owner_execute("history", &history_delete_failed_plan,
+						   "WITH removed AS ("
+						   " DELETE FROM migrate.history"
+						   " WHERE track OPERATOR(pg_catalog.=) $1 AND NOT success"
+						   " RETURNING rank, version, type, script, dirty, error_line) "
+						   "SELECT rank, coalesce(script, 'version ' "
+						   "OPERATOR(pg_catalog.||) version), "
+						   "type, dirty, error_line FROM removed "
+						   "ORDER BY rank USING OPERATOR(pg_catalog.<)",
+						   1, argtypes, args, NULL);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not remove failed rows from migrate.history: %s",
+			 SPI_result_code_string(ret));
+}
+
+/* record checksum on the history row rank (repair) */
+void
+history_set_checksum(int64 rank, const char *checksum)
+{
+	Oid			argtypes[2] = {INT8OID, TEXTOID};
+	Datum		args[2];
+	int			ret;
+
+	args[0] = Int64GetDatum(rank);
+	args[1] = CStringGetTextDatum(checksum);
+	ret = as_owner_execute("history", &history_set_checksum_plan,
+						   "UPDATE migrate.history SET checksum = $2 "
+						   "WHERE rank OPERATOR(pg_catalog.=) $1",
+						   2, argtypes, args, NULL);
+	if (ret != SPI_OK_UPDATE || SPI_processed != 1)
+		elog(ERROR, "could not update row %lld of migrate.history", (long long) rank);
 }

@@ -8,6 +8,8 @@
 #ifndef MIGRATE_HISTORY_H
 #define MIGRATE_HISTORY_H
 
+#include "executor/spi.h"
+
 #include "migrate.h"
 
 /* what one execution of a script left, for history_record */
@@ -26,9 +28,16 @@ typedef struct HistoryEntry
 	const char *sqlstate;
 	int			error_line;		/* 0 if unknown */
 	const char *sql;			/* the text run, NULL if too large */
+	const char *installed_by;	/* NULL: the calling role (adopt keeps the old tool's) */
+	bool		has_installed_on;	/* else now */
+	TimestampTz installed_on;
 } HistoryEntry;
 
 extern List *history_load(const char *track, MemoryContext cxt);
 extern void history_record(const HistoryEntry *e);
+extern void history_delete_failed(const char *track);
+extern void history_set_checksum(int64 rank, const char *checksum);
+extern int	as_owner_execute(const char *table, SPIPlanPtr *plan, const char *sql,
+							 int nargs, Oid *argtypes, Datum *args, const char *nulls);
 
 #endif							/* MIGRATE_HISTORY_H */

@@ -31,6 +31,8 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
+
 #include "layouts.h"
 
 #define PLAN_NAME "sqitch.plan"
@@ -39,7 +41,40 @@ typedef struct SqitchPlanState
 {
 	SourceFile *file;			/* NULL if the directory has no plan */
 	SqitchPlan *plan;
+	SqitchChange **by_script;	/* the changes sorted by script name, for lookups */
+	int			nchanges;
 } SqitchPlanState;
+
+/* qsort order of changes: by name, then by position */
+static int
+compare_change_name(const void *a, const void *b)
+{
+	const SqitchChange *ca = *(SqitchChange *const *) a;
+	const SqitchChange *cb = *(SqitchChange *const *) b;
+	int			r = strcmp(ca->name, cb->name);
+
+	return r != 0 ? r : ca->position - cb->position;
+}
+
+/* qsort and bsearch order of changes: by script name */
+static int
+compare_change_script(const void *a, const void *b)
+{
+	return strcmp((*(SqitchChange *const *) a)->script, (*(SqitchChange *const *) b)->script);
+}
+
+/* the changes of a plan as an array */
+static SqitchChange **
+change_array(SqitchPlan *plan)
+{
+	SqitchChange **arr = palloc(sizeof(SqitchChange *) * Max(list_length(plan->changes), 1));
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, plan->changes)
+		arr[i++] = (SqitchChange *) lfirst(lc);
+	return arr;
+}
 
 static inline bool
 plan_space(char c)
@@ -65,7 +100,6 @@ plan_parse(char *text)
 	List	   *tag_after = NIL;	/* char *: first tag after each change, or NULL */
 	char	   *line = text;
 	int			lineno = 0;
-	ListCell   *lc;
 	int			i;
 
 	while (line && *line)
@@ -74,6 +108,7 @@ plan_parse(char *text)
 		char	   *p = line;
 		size_t		n;
 
+		CHECK_FOR_INTERRUPTS();
 		lineno++;
 		if (next)
 			*next++ = '\0';
@@ -120,27 +155,35 @@ plan_parse(char *text)
 		}
 	}
 
-	/* a change reworked later reads its scripts from <change>@<tag>.sql */
-	i = 0;
-	foreach(lc, plan->changes)
+	/*
+	 * A change reworked later reads its scripts from <change>@<tag>.sql.
+	 * Sorted by name, then position, so every planning of a name but its
+	 * last is followed by one of the same name: n log n, not n squared
+	 * (a plan of many thousand changes must not ignore cancel for minutes).
+	 */
 	{
-		SqitchChange *c = (SqitchChange *) lfirst(lc);
-		ListCell   *lc2;
+		int			n = list_length(plan->changes);
+		SqitchChange **byname = change_array(plan);
 
-		for_each_cell(lc2, plan->changes, lnext(plan->changes, lc))
+		qsort(byname, n, sizeof(SqitchChange *), compare_change_name);
+		for (i = 0; i + 1 < n; i++)
 		{
-			if (strcmp(((SqitchChange *) lfirst(lc2))->name, c->name) != 0)
+			SqitchChange *c = byname[i];
+			char	   *tag;
+
+			CHECK_FOR_INTERRUPTS();
+			if (strcmp(byname[i + 1]->name, c->name) != 0)
 				continue;
-			if (list_nth(tag_after, i) == NULL)
+			tag = (char *) list_nth(tag_after, c->position - 1);
+			if (tag == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 						 errmsg("sqitch plan \"%s\" is not valid", PLAN_NAME),
 						 errdetail("Change \"%s\" is planned twice with no tag between.", c->name),
 						 errhint("sqitch rework needs a tag after the change it reworks.")));
-			c->script = psprintf("%s@%s", c->name, (char *) list_nth(tag_after, i));
-			break;
+			c->script = psprintf("%s@%s", c->name, tag);
 		}
-		i++;
+		pfree(byname);
 	}
 	return plan;
 }
@@ -160,6 +203,9 @@ plan_load(LayoutDir *dir)
 			size_t		len;
 
 			ps->plan = plan_parse(source_read_all(ps->file, &len, NULL));
+			ps->nchanges = list_length(ps->plan->changes);
+			ps->by_script = change_array(ps->plan);
+			qsort(ps->by_script, ps->nchanges, sizeof(SqitchChange *), compare_change_script);
 		}
 		dir->sqitch = ps;
 	}
@@ -173,24 +219,23 @@ sqitch_plan(LayoutDir *dir)
 	return plan_load(dir)->plan;
 }
 
-/* the change whose script is <script>.sql, or NULL */
+/* the change whose script is <script>.sql, or NULL (binary search) */
 static SqitchChange *
-plan_change(SqitchPlan *plan, const char *file, size_t dirlen)
+plan_change(SqitchPlanState *ps, const char *file, size_t dirlen)
 {
 	const char *script = file + dirlen;
 	size_t		len = strlen(script);
-	ListCell   *lc;
+	SqitchChange key;
+	SqitchChange *keyp = &key;
+	SqitchChange **found;
 
 	if (!layout_has_suffix(script, ".sql"))
 		return NULL;
-	foreach(lc, plan->changes)
-	{
-		SqitchChange *c = (SqitchChange *) lfirst(lc);
-
-		if (strlen(c->script) == len - 4 && strncmp(c->script, script, len - 4) == 0)
-			return c;
-	}
-	return NULL;
+	key.script = pnstrdup(script, len - 4);
+	found = bsearch(&keyp, ps->by_script, ps->nchanges, sizeof(SqitchChange *),
+					compare_change_script);
+	pfree(key.script);
+	return found ? *found : NULL;
 }
 
 static bool
@@ -207,7 +252,7 @@ sqitch_claims(LayoutDir *dir, const SourceFile *f)
 	if (ps->plan == NULL || !layout_has_suffix(f->name, ".sql"))
 		return false;
 	/* verify scripts are known but never run; the others must be planned */
-	return strncmp(f->name, "verify/", 7) == 0 || plan_change(ps->plan, f->name, 7) != NULL;
+	return strncmp(f->name, "verify/", 7) == 0 || plan_change(ps, f->name, 7) != NULL;
 }
 
 static void
@@ -225,6 +270,7 @@ sqitch_build(LayoutDir *dir, List *files, ScriptSet *set)
 		SourceFile *deploy = layout_find_file(dir, psprintf("deploy/%s.sql", c->script));
 		SourceFile *revert = layout_find_file(dir, psprintf("revert/%s.sql", c->script));
 
+		CHECK_FOR_INTERRUPTS();
 		if (deploy == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_FILE),

@@ -40,6 +40,7 @@
 #include "plan.h"
 #include "safety.h"
 #include "source.h"
+#include "staged.h"
 
 PG_FUNCTION_INFO_V1(migrate_undo);
 PG_FUNCTION_INFO_V1(migrate_validate);
@@ -283,6 +284,7 @@ undo_body(ApplyRun *ar, void *arg)
 		return;
 	}
 	undo_check(plan, todo, a->target);
+	staged_check_plan(todo, true);
 	now = version_after_undo(plan, todo);
 
 	mcxt = AllocSetContextCreate(ar->cxt, "migrate undo", ALLOCSET_DEFAULT_SIZES);
@@ -365,23 +367,9 @@ repair_line(RepairOut *out, char *line)
 static void
 repair_failed_rows(ApplyRun *ar, RepairOut *out)
 {
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
-	int			ret;
 	uint64		i;
 
-	args[0] = CStringGetTextDatum(ar->track);
-	ret = SPI_execute_with_args("WITH removed AS ("
-								" DELETE FROM migrate.history"
-								" WHERE track OPERATOR(pg_catalog.=) $1 AND NOT success"
-								" RETURNING rank, version, type, script, dirty, error_line) "
-								"SELECT rank, coalesce(script, 'version ' OPERATOR(pg_catalog.||) version), "
-								"type, dirty, error_line FROM removed ORDER BY rank",
-								1, argtypes, args, NULL, false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not remove failed rows from migrate.history: %s",
-			 SPI_result_code_string(ret));
-
+	history_delete_failed(ar->track);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -404,23 +392,6 @@ repair_failed_rows(ApplyRun *ar, RepairOut *out)
 									  name ? name : "a migration", rank));
 	}
 	SPI_freetuptable(SPI_tuptable);
-}
-
-/* record the file's checksum on the row that applied a migration */
-static void
-repair_checksum(HistoryRow *row, const char *checksum)
-{
-	Oid			argtypes[2] = {INT8OID, TEXTOID};
-	Datum		args[2];
-	int			ret;
-
-	args[0] = Int64GetDatum(row->rank);
-	args[1] = CStringGetTextDatum(checksum);
-	ret = SPI_execute_with_args("UPDATE migrate.history SET checksum = $2 "
-								"WHERE rank OPERATOR(pg_catalog.=) $1",
-								2, argtypes, args, NULL, false, 0);
-	if (ret != SPI_OK_UPDATE || SPI_processed != 1)
-		elog(ERROR, "could not update row %lld of migrate.history", (long long) row->rank);
 }
 
 /*
@@ -452,13 +423,13 @@ repair_body(ApplyRun *ar, void *arg)
 			continue;
 		if (row->checksum == NULL)
 		{
-			repair_checksum(row, e->script->checksum);
+			history_set_checksum(row->rank, e->script->checksum);
 			repair_line(out, psprintf("recorded the checksum of %s (applied without one): %s",
 									  e->script->name, e->script->checksum));
 		}
 		else if (strcmp(row->checksum, e->script->checksum) != 0)
 		{
-			repair_checksum(row, e->script->checksum);
+			history_set_checksum(row->rank, e->script->checksum);
 			repair_line(out, psprintf("re-recorded the checksum of %s: was %s, now %s",
 									  e->script->name, row->checksum, e->script->checksum));
 		}

@@ -50,6 +50,7 @@
 
 #include "commands.h"
 #include "compat.h"
+#include "history.h"
 #include "lint.h"
 #include "lint_int.h"
 #include "source.h"
@@ -786,6 +787,7 @@ void
 lint_record_ignored(LintRun *lr, const char *track, const MigrationScript *s)
 {
 	static SPIPlanPtr plan = NULL;
+	Oid			types[7] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 	ListCell   *lc;
 
 	if (lr == NULL)
@@ -801,21 +803,6 @@ lint_record_ignored(LintRun *lr, const char *track, const MigrationScript *s)
 			continue;
 		if (migrate_schema_version() < 101)
 			return;
-		if (plan == NULL)
-		{
-			Oid			types[7] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-			SPIPlanPtr	p;
-
-			p = SPI_prepare("INSERT INTO migrate.lint_ignored "
-							"(rank, line, statement, rule, severity, reason, message) "
-							"SELECT h.rank, $2, $3, $4, $5, $6, $7 FROM migrate.history h "
-							"WHERE h.track OPERATOR(pg_catalog.=) $1 "
-							"ORDER BY h.rank DESC LIMIT 1", 7, types);
-			if (p == NULL || SPI_keepplan(p) != 0)
-				elog(ERROR, "could not prepare the lint_ignored insert: %s",
-					 SPI_result_code_string(SPI_result));
-			plan = p;
-		}
 		args[0] = CStringGetTextDatum(track);
 		args[1] = Int32GetDatum(f->line);
 		args[2] = f->statement ? CStringGetTextDatum(f->statement) : (Datum) 0;
@@ -825,7 +812,13 @@ lint_record_ignored(LintRun *lr, const char *track, const MigrationScript *s)
 		args[5] = f->reason ? CStringGetTextDatum(f->reason) : (Datum) 0;
 		nulls[5] = f->reason ? ' ' : 'n';
 		args[6] = CStringGetTextDatum(f->message);
-		ret = SPI_execute_plan(plan, args, nulls, false, 0);
+		/* written like the history: only through the extension, as its owner */
+		ret = as_owner_execute("lint_ignored", &plan,
+							   "INSERT INTO migrate.lint_ignored "
+							   "(rank, line, statement, rule, severity, reason, message) "
+							   "SELECT h.rank, $2, $3, $4, $5, $6, $7 FROM migrate.history h "
+							   "WHERE h.track OPERATOR(pg_catalog.=) $1 "
+							   "ORDER BY h.rank DESC LIMIT 1", 7, types, args, nulls);
 		if (ret != SPI_OK_INSERT)
 			elog(ERROR, "recording a silenced lint finding failed: %s",
 				 SPI_result_code_string(ret));

@@ -124,6 +124,56 @@ migration_kind_name(MigrationKind kind)
 	return "unknown";
 }
 
+/*
+ * migrate.protected, which no client may switch off.
+ *
+ * Until this library is loaded a value of migrate.protected is kept in a
+ * placeholder, which keeps only the value of the highest-priority source
+ * (guc.c: a client's startup option, PGOPTIONS=-c migrate.protected=off,
+ * outranks ALTER DATABASE, ALTER ROLE and postgresql.conf) together with
+ * the role that set it.  define_custom_variable then applies that value
+ * again with that role's rights: a non-superuser's value is refused with a
+ * warning, and the setting falls back to its default, off; the lower
+ * values it had hidden (the superuser's ALTER DATABASE ... SET
+ * migrate.protected = on) are gone.  So when the placeholder had a reset
+ * value and the real setting kept none, what the configuration said is
+ * unknown, and the session counts as protected: the setting is put on at
+ * the override level, which a superuser's SET in the session still
+ * outranks.  Values SET in the session before loading are not affected:
+ * a refused one falls back to the reset value, which is kept.
+ */
+static void
+define_protected(void)
+{
+	struct config_generic *g = migrate_find_guc("migrate.protected");
+	bool		had_reset = g != NULL && g->reset_source != PGC_S_DEFAULT;
+
+	DefineCustomBoolVariable("migrate.protected",
+							 "Refuse changing migrate calls that do not confirm the database name.",
+							 "Usually set with ALTER DATABASE ... SET migrate.protected = on; "
+							 "every changing call must then be given confirm => '<database name>'.",
+							 &migrate_protected,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	g = migrate_find_guc("migrate.protected");
+	if (had_reset && g != NULL && g->reset_source == PGC_S_DEFAULT)
+	{
+		(void) set_config_option("migrate.protected", "on", PGC_SUSET, PGC_S_OVERRIDE,
+								 GUC_ACTION_SET, true, WARNING, false);
+		ereport(WARNING,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("migrate.protected is on for this session"),
+				 errdetail("The connection set migrate.protected, which only a superuser may set, "
+						   "before the migrate library was loaded; the value it replaced is lost, "
+						   "so the database counts as protected."),
+				 errhint("Connect without migrate.protected in PGOPTIONS or the connection's "
+						 "options, or pass confirm => '<database name>'.")));
+	}
+}
+
 void
 _PG_init(void)
 {
@@ -177,15 +227,7 @@ _PG_init(void)
 							0,
 							NULL, NULL, NULL);
 
-	DefineCustomBoolVariable("migrate.protected",
-							 "Refuse changing migrate calls that do not confirm the database name.",
-							 "Usually set with ALTER DATABASE ... SET migrate.protected = on; "
-							 "every changing call must then be given confirm => '<database name>'.",
-							 &migrate_protected,
-							 false,
-							 PGC_SUSET,
-							 0,
-							 NULL, NULL, NULL);
+	define_protected();
 
 	/* the linter (lint.c) */
 	DefineCustomEnumVariable("migrate.lint",

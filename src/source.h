@@ -30,6 +30,7 @@ typedef struct SourceFile
 	ino_t		ino;			/* 0: not known yet, taken at the first open */
 	const char *text;			/* staged: the script as stored; NULL for a file */
 	size_t		text_len;
+	Oid			owner;			/* staged: the bundle's owner (staged.c); else 0 */
 } SourceFile;
 
 /* size of one read from a script */

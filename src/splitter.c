@@ -10,8 +10,11 @@
  * parentheses; quotes are '...' (with '' inside), E'...' (backslash
  * escapes; all strings when standard_conforming_strings is off), "...",
  * and dollar quotes $tag$...$tag$; comments are -- to the end of the line
- * and nested block comments; a $ inside an identifier or before a digit
- * starts no quote.  Inside CREATE [OR REPLACE] FUNCTION|PROCEDURE, BEGIN
+ * (which, for psql and the server alike, a lone \r ends too) and nested
+ * block comments; a $ inside an identifier or before a digit starts no
+ * quote.  A block comment still open at the end of the script is an error,
+ * as it is in psql (which sends it to the server): never a silent end that
+ * would hide the statements inside it.  Inside CREATE [OR REPLACE] FUNCTION|PROCEDURE, BEGIN
  * (and CASE within it) ... END pairs are counted so that an SQL-standard
  * BEGIN ATOMIC body is one statement, as psql does.  A backslash outside
  * quotes starts a psql meta-command, which runs to the end of its line;
@@ -28,6 +31,7 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "utils/memutils.h"
 #include "utils/guc.h"
 
@@ -74,6 +78,7 @@ struct Splitter
 	int			stmt_line;
 	LexState	lx;
 	int			comment_depth;
+	int			comment_line;	/* line the outermost block comment opened on */
 	char	   *tag;			/* dollar-quote tag, without the $s */
 	int			taglen;
 	int			paren_depth;
@@ -181,6 +186,8 @@ refill(Splitter *sp)
 
 	if (sp->eof)
 		return false;
+	/* every loop over the script reads through here: one check per chunk */
+	CHECK_FOR_INTERRUPTS();
 
 	keep = sp->stmt_start != NO_STATEMENT ? sp->stmt_start : sp->pos;
 	if (keep > 0)
@@ -196,10 +203,19 @@ refill(Splitter *sp)
 	{
 		size_t		newcap = Max(sp->cap * 2, sp->end + SOURCE_CHUNK + 1);
 
-		if (newcap > MaxAllocHugeSize)
+		/*
+		 * The server parses at most MaxAllocSize (1 GB) in one string, so a
+		 * longer statement can only fail: fail here, holding at most that
+		 * much, rather than doubling the buffer past it first.
+		 */
+		if (sp->end > MaxAllocSize - 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("statement starting at line %d is too long", sp->stmt_line)));
+					 errmsg("statement starting at line %d is larger than 1 GB", sp->stmt_line),
+					 errdetail("PostgreSQL parses at most 1 GB of SQL in one statement."),
+					 errhint("Split the statement (a multi-row INSERT into several), or load the "
+							 "data with COPY ... FROM STDIN.")));
+		newcap = Min(newcap, (size_t) MaxAllocSize + SOURCE_CHUNK + 1);
 		sp->buf = repalloc_huge(sp->buf, newcap);
 		sp->cap = newcap;
 	}
@@ -340,7 +356,8 @@ emit(Splitter *sp, Statement *st, StatementKind kind, size_t stmt_end)
  * Skip to the end of the current line (after COPY ... FROM STDIN;): the
  * data starts on the next line, as in psql.  Returns true if the rest of
  * the line held more than blanks and a -- comment (psql would run it as
- * SQL after the data; we refuse it rather than guess).
+ * SQL after the data; we refuse it rather than guess).  A -- comment ends
+ * at a lone \r, as in psql: what follows it on the line counts.
  */
 static bool
 skip_rest_of_line(Splitter *sp)
@@ -350,43 +367,49 @@ skip_rest_of_line(Splitter *sp)
 
 	for (;;)
 	{
-		char	   *p;
-		char	   *nl;
-		size_t		n;
+		char		c;
 
-		if (sp->pos >= sp->end && !refill(sp))
-			return !blank;
-		if (!comment && sp->end - sp->pos < 2 && !sp->eof)
+		if (sp->end - sp->pos < 2 && !sp->eof)
 		{
 			(void) refill(sp);
 			continue;
 		}
-		p = sp->buf + sp->pos;
-		nl = memchr(p, '\n', sp->end - sp->pos);
-		n = nl ? (size_t) (nl - p) : sp->end - sp->pos;
-		while (!comment && n > 0)
+		if (sp->pos >= sp->end)
+			return !blank;
+		c = sp->buf[sp->pos];
+		if (c == '\n')
 		{
-			if (*p == '-' && n >= 2 && p[1] == '-')
-				comment = true;
-			else if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\f' && *p != '\v')
-			{
-				blank = false;
-				comment = true; /* the verdict is in: skip the rest */
-			}
-			else
-			{
-				p++;
-				n--;
-				sp->pos++;
-			}
-		}
-		if (nl)
-		{
-			sp->pos = nl - sp->buf + 1;
+			sp->pos++;
 			sp->line++;
 			return !blank;
 		}
-		sp->pos = sp->end;
+		if (!blank)
+		{
+			/* the verdict is in: skip to the end of the line */
+			char	   *nl = memchr(sp->buf + sp->pos, '\n', sp->end - sp->pos);
+
+			sp->pos = nl ? (size_t) (nl - sp->buf) : sp->end;
+			continue;
+		}
+		if (comment)
+		{
+			if (c == '\r')
+				comment = false;
+			sp->pos++;
+			continue;
+		}
+		if (c == '-' && sp->end - sp->pos >= 2 && sp->buf[sp->pos + 1] == '-')
+		{
+			comment = true;
+			sp->pos += 2;
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v')
+		{
+			sp->pos++;
+			continue;
+		}
+		blank = false;
 	}
 }
 
@@ -444,6 +467,21 @@ splitter_next(Splitter *sp, Statement *st)
 		}
 		if (avail == 0)
 		{
+			/*
+			 * End of script inside a block comment that no statement holds:
+			 * psql sends it to the server, which refuses it.  Ending quietly
+			 * would drop every statement the comment swallowed.  (A comment
+			 * inside a statement goes to the server with the statement.)
+			 */
+			if (sp->lx == LX_BLOCK_COMMENT && sp->stmt_start == NO_STATEMENT)
+				ereport(ERROR,
+						(errcode(ERRCODE_SYNTAX_ERROR),
+						 errmsg("unterminated /* comment at line %d", sp->comment_line),
+						 errdetail("The block comment that starts at line %d is not closed by */ "
+								   "before the end of the script; psql refuses such a file too.",
+								   sp->comment_line),
+						 errhint("Close the comment with */ (block comments nest: each /* needs "
+								 "its own */).")));
 			/* end of script: a last statement needs no ';' */
 			if (sp->stmt_start == NO_STATEMENT)
 				return false;
@@ -458,13 +496,17 @@ splitter_next(Splitter *sp, Statement *st)
 		{
 			case LX_LINE_COMMENT:
 				{
-					char	   *nl = memchr(p, '\n', avail);
+					/* psql's and the server's -- comments end at \n or \r */
+					const char *q = p;
+					const char *e = p + avail;
 
-					if (nl == NULL)
+					while (q < e && *q != '\n' && *q != '\r')
+						q++;
+					if (q == e)
 						sp->pos = sp->end;
 					else
 					{
-						sp->pos = nl - sp->buf;
+						sp->pos = q - sp->buf;
 						sp->lx = LX_NORMAL;
 					}
 					continue;
@@ -553,6 +595,7 @@ splitter_next(Splitter *sp, Statement *st)
 		{
 			sp->lx = LX_BLOCK_COMMENT;
 			sp->comment_depth = 1;
+			sp->comment_line = sp->line;
 			sp->pos += 2;
 			continue;
 		}

@@ -18,25 +18,59 @@
  * as they are in directories.
  *
  * Every query names its schema and operators, so a caller's search_path
- * cannot redirect it, and runs with the caller's rights: applying a bundle
- * needs SELECT on migrate.staged, staging INSERT, UPDATE and DELETE.
+ * cannot redirect it.  Reading a bundle runs with the caller's rights (it
+ * needs SELECT on migrate.staged); writing it only through stage and
+ * unstage, with the extension owner's rights (history.c), since no role
+ * but the owner may write the table.
+ *
+ * A bundle has an owner (migrate.staged.owner, 1.1): the role that staged
+ * its first file.  Only the owner, a member of it, or a superuser stages
+ * into it or unstages from it, and its scripts run only for a caller the
+ * owner is a member of (the owner itself, or a role with no more rights
+ * than the owner has; every role, for a superuser's bundle): a superuser's
+ * pg_cron job never runs what a less privileged role staged.  A bundle
+ * staged before 1.1 has no owner and runs for nobody until a superuser,
+ * having read it, sets one.  With the objects of 1.0 (no owner column)
+ * bundles behave as in 1.0.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/lock.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 
+#include "history.h"
+#include "plan.h"
 #include "safety.h"
 #include "source.h"
 #include "staged.h"
 
 PG_FUNCTION_INFO_V1(migrate_stage);
 PG_FUNCTION_INFO_V1(migrate_unstage);
+
+/* advisory lock class of a bundle being changed ("mstg") */
+#define STAGED_LOCK_CLASSID 0x6d737467
+
+/* plans of the writes, kept for the life of the backend */
+static SPIPlanPtr owner_plan = NULL;
+static SPIPlanPtr store_plan = NULL;
+static SPIPlanPtr store_plan_10 = NULL;	/* the 1.0 objects: no owner */
+static SPIPlanPtr unstage_all_plan = NULL;
+static SPIPlanPtr unstage_one_plan = NULL;
+
+/* do this database's objects have bundle owners (1.1)? */
+static bool
+has_owners(void)
+{
+	return migrate_schema_version() >= 101;
+}
 
 /* a bundle name: not empty, no '/', not "." or ".." */
 static void
@@ -105,7 +139,7 @@ is_hidden(const char *filename)
 
 /* a SourceFile for a staged file, its text copied into the current context */
 static SourceFile *
-make_file(const char *bundle, const char *filename, Datum sql)
+make_file(const char *bundle, const char *filename, Datum sql, Oid owner)
 {
 	SourceFile *f = palloc0(sizeof(SourceFile));
 	text	   *t = DatumGetTextPP(sql);
@@ -118,7 +152,139 @@ make_file(const char *bundle, const char *filename, Datum sql)
 	f->path = psprintf("%s/%s", bundle, filename);
 	f->text = buf;
 	f->text_len = len;
+	f->owner = owner;
 	return f;
+}
+
+/* the owner in column col of SPI row i (InvalidOid if NULL or none) */
+static Oid
+row_owner(uint64 i, int col)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (col > SPI_tuptable->tupdesc->natts)
+		return InvalidOid;
+	d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, col, &isnull);
+	return isnull ? InvalidOid : DatumGetObjectId(d);
+}
+
+/* the name of a role, or a description of a missing one */
+static char *
+role_name(Oid role)
+{
+	char	   *name = OidIsValid(role) ? GetUserNameFromId(role, true) : NULL;
+
+	return name ? name : psprintf("(dropped role %u)", role);
+}
+
+/*
+ * May the calling role run the scripts of a staged file?  Only when the
+ * bundle's owner is the caller or a member of it (a superuser is a member
+ * of every role): SQL a less privileged role wrote must not run with more
+ * rights than that role has.  Files on disk, and bundles of the 1.0
+ * objects (no owners), are not checked here.
+ */
+void
+staged_check_run(const SourceFile *file)
+{
+	const char *slash;
+	char	   *bundle;
+	Oid			caller = GetUserId();
+
+	if (file == NULL || file->text == NULL || !has_owners())
+		return;
+	if (OidIsValid(file->owner) && is_member_of_role(file->owner, caller))
+		return;
+
+	slash = strchr(file->path, '/');
+	bundle = slash ? pnstrdup(file->path, slash - file->path) : pstrdup(file->path);
+	if (!OidIsValid(file->owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("staged bundle \"%s\" has no owner", bundle),
+				 errdetail("It was staged before migrate 1.1, when any role that could write "
+						   "migrate.staged could change it; its scripts run for nobody."),
+				 errhint("Read its files, then, as a superuser: UPDATE migrate.staged SET owner = "
+						 "'<role>' WHERE bundle = %s; or stage it again under another name.",
+						 quote_literal_cstr(bundle))));
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("staged bundle \"%s\" belongs to role \"%s\"", bundle, role_name(file->owner)),
+			 errdetail("Running its scripts as role \"%s\" would run SQL that role \"%s\" wrote "
+					   "with rights \"%s\" does not have.",
+					   GetUserNameFromId(caller, false), role_name(file->owner),
+					   role_name(file->owner)),
+			 errhint("Apply it as its owner (SET ROLE %s), or read its files and make it yours: "
+					 "as a superuser, UPDATE migrate.staged SET owner = %s WHERE bundle = %s.",
+					 quote_identifier(role_name(file->owner)),
+					 quote_literal_cstr(GetUserNameFromId(caller, false)),
+					 quote_literal_cstr(bundle))));
+}
+
+/*
+ * Before a run executes anything: may the caller run the scripts of these
+ * plan entries (their undo scripts when undo)?  So a refused bundle leaves
+ * no history row.
+ */
+void
+staged_check_plan(List *entries, bool undo)
+{
+	ListCell   *lc;
+
+	foreach(lc, entries)
+	{
+		PlanEntry  *e = (PlanEntry *) lfirst(lc);
+		MigrationScript *s = undo ? e->undo : e->script;
+
+		if (s)
+			staged_check_run(s->file);
+	}
+}
+
+/*
+ * Lock the bundle against concurrent stage and unstage calls until the end
+ * of the transaction, and check that the calling role may change it: its
+ * owner, a member of it, or a superuser.  Returns the owner (InvalidOid
+ * when the bundle is new, or was staged before 1.1).  *exists tells
+ * whether the bundle has a file.
+ */
+static Oid
+lock_bundle_for_change(const char *bundle, bool *exists)
+{
+	LOCKTAG		tag;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	Oid			owner;
+	int			ret;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, STAGED_LOCK_CLASSID,
+						 hash_bytes((const unsigned char *) bundle, strlen(bundle)), 2);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+
+	args[0] = CStringGetTextDatum(bundle);
+	ret = as_owner_execute("staged", &owner_plan,
+						   "SELECT owner::pg_catalog.oid FROM migrate.staged "
+						   "WHERE bundle OPERATOR(pg_catalog.=) $1 "
+						   "ORDER BY owner::pg_catalog.oid USING OPERATOR(pg_catalog.<) NULLS FIRST "
+						   "LIMIT 1",
+						   1, argtypes, args, NULL);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read migrate.staged: %s", SPI_result_code_string(ret));
+	*exists = SPI_processed > 0;
+	owner = *exists ? row_owner(0, 1) : InvalidOid;
+	SPI_freetuptable(SPI_tuptable);
+
+	if (*exists && !superuser() &&
+		(!OidIsValid(owner) || !is_member_of_role(GetUserId(), owner)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 OidIsValid(owner) ?
+				 errmsg("staged bundle \"%s\" belongs to role \"%s\"", bundle, role_name(owner)) :
+				 errmsg("staged bundle \"%s\" has no owner", bundle),
+				 errdetail("Only the owner of a bundle, a member of it, or a superuser may change it."),
+				 errhint("Stage your files under another bundle name.")));
+	return owner;
 }
 
 /*
@@ -137,7 +303,10 @@ staged_list_bundle(const char *bundle)
 
 	check_bundle_name(bundle);
 	args[0] = CStringGetTextDatum(bundle);
-	ret = SPI_execute_with_args("SELECT filename, sql FROM migrate.staged "
+	ret = SPI_execute_with_args(has_owners() ?
+								"SELECT filename, sql, owner::pg_catalog.oid FROM migrate.staged "
+								"WHERE bundle OPERATOR(pg_catalog.=) $1" :
+								"SELECT filename, sql FROM migrate.staged "
 								"WHERE bundle OPERATOR(pg_catalog.=) $1",
 								1, argtypes, args, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
@@ -161,7 +330,7 @@ staged_list_bundle(const char *bundle)
 
 		if (isnull || is_hidden(filename))
 			continue;
-		files = lappend(files, make_file(bundle, filename, sql));
+		files = lappend(files, make_file(bundle, filename, sql, row_owner(i, 3)));
 	}
 	SPI_freetuptable(SPI_tuptable);
 	return files;
@@ -233,7 +402,11 @@ staged_file_by_path(const char *path)
 
 	args[0] = CStringGetTextDatum(bundle);
 	args[1] = CStringGetTextDatum(name.data);
-	ret = SPI_execute_with_args("SELECT sql FROM migrate.staged "
+	ret = SPI_execute_with_args(has_owners() ?
+								"SELECT sql, owner::pg_catalog.oid FROM migrate.staged "
+								"WHERE bundle OPERATOR(pg_catalog.=) $1 "
+								"AND filename OPERATOR(pg_catalog.=) $2" :
+								"SELECT sql FROM migrate.staged "
 								"WHERE bundle OPERATOR(pg_catalog.=) $1 "
 								"AND filename OPERATOR(pg_catalog.=) $2",
 								2, argtypes, args, NULL, true, 1);
@@ -247,7 +420,7 @@ staged_file_by_path(const char *path)
 	sql = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull)
 		elog(ERROR, "staged file \"%s\" has no text", path);
-	f = make_file(bundle, name.data, sql);
+	f = make_file(bundle, name.data, sql, row_owner(0, 2));
 	SPI_freetuptable(SPI_tuptable);
 	return f;
 }
@@ -276,8 +449,9 @@ migrate_stage(PG_FUNCTION_ARGS)
 	SourceFile *f;
 	char		checksum[MIGRATE_CHECKSUM_LEN];
 	int64		size;
-	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		args[4];
+	Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, OIDOID};
+	Datum		args[6];
+	char		nulls[7] = "      ";
 	int			ret;
 
 	if (PG_ARGISNULL(2))
@@ -290,7 +464,7 @@ migrate_stage(PG_FUNCTION_ARGS)
 	check_filename(filename);
 
 	/* the checksum of exactly what a run will read */
-	f = make_file(bundle, filename, sql);
+	f = make_file(bundle, filename, sql, InvalidOid);
 	source_checksum(f, checksum, &size);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -299,12 +473,36 @@ migrate_stage(PG_FUNCTION_ARGS)
 	args[1] = CStringGetTextDatum(filename);
 	args[2] = sql;
 	args[3] = CStringGetTextDatum(checksum);
-	ret = SPI_execute_with_args("INSERT INTO migrate.staged AS s "
-								"(bundle, filename, sql, checksum) VALUES ($1, $2, $3, $4) "
-								"ON CONFLICT (bundle, filename) DO UPDATE "
-								"SET sql = EXCLUDED.sql, checksum = EXCLUDED.checksum, "
-								"staged_at = EXCLUDED.staged_at, staged_by = EXCLUDED.staged_by",
-								4, argtypes, args, NULL, false, 0);
+	/* staged_by is the caller: the write below runs as the extension's owner */
+	args[4] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	if (has_owners())
+	{
+		bool		exists;
+		Oid			owner = lock_bundle_for_change(bundle, &exists);
+
+		/* a new bundle is the caller's; an existing one keeps its owner */
+		args[5] = ObjectIdGetDatum(exists ? owner : GetUserId());
+		if (exists && !OidIsValid(owner))
+			nulls[5] = 'n';
+		ret = as_owner_execute("staged", &store_plan,
+							   "INSERT INTO migrate.staged AS s "
+							   "(bundle, filename, sql, checksum, staged_at, staged_by, owner) "
+							   "VALUES ($1, $2, $3, $4, pg_catalog.clock_timestamp(), $5, "
+							   "$6::pg_catalog.regrole) "
+							   "ON CONFLICT (bundle, filename) DO UPDATE "
+							   "SET sql = EXCLUDED.sql, checksum = EXCLUDED.checksum, "
+							   "staged_at = EXCLUDED.staged_at, staged_by = EXCLUDED.staged_by",
+							   6, argtypes, args, nulls);
+	}
+	else
+		ret = as_owner_execute("staged", &store_plan_10,
+							   "INSERT INTO migrate.staged AS s "
+							   "(bundle, filename, sql, checksum, staged_at, staged_by) "
+							   "VALUES ($1, $2, $3, $4, pg_catalog.clock_timestamp(), $5) "
+							   "ON CONFLICT (bundle, filename) DO UPDATE "
+							   "SET sql = EXCLUDED.sql, checksum = EXCLUDED.checksum, "
+							   "staged_at = EXCLUDED.staged_at, staged_by = EXCLUDED.staged_by",
+							   5, argtypes, args, nulls);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not store in migrate.staged: %s", SPI_result_code_string(ret));
 	SPI_finish();
@@ -330,18 +528,26 @@ migrate_unstage(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	if (has_owners())
+	{
+		bool		exists;
+
+		(void) lock_bundle_for_change(bundle, &exists);
+	}
 	args[0] = CStringGetTextDatum(bundle);
 	if (PG_ARGISNULL(1))
-		ret = SPI_execute_with_args("DELETE FROM migrate.staged "
-									"WHERE bundle OPERATOR(pg_catalog.=) $1",
-									1, argtypes, args, NULL, false, 0);
+		ret = as_owner_execute("staged", &unstage_all_plan,
+							   "DELETE FROM migrate.staged "
+							   "WHERE bundle OPERATOR(pg_catalog.=) $1",
+							   1, argtypes, args, NULL);
 	else
 	{
 		args[1] = PG_GETARG_DATUM(1);
-		ret = SPI_execute_with_args("DELETE FROM migrate.staged "
-									"WHERE bundle OPERATOR(pg_catalog.=) $1 "
-									"AND filename OPERATOR(pg_catalog.=) $2",
-									2, argtypes, args, NULL, false, 0);
+		ret = as_owner_execute("staged", &unstage_one_plan,
+							   "DELETE FROM migrate.staged "
+							   "WHERE bundle OPERATOR(pg_catalog.=) $1 "
+							   "AND filename OPERATOR(pg_catalog.=) $2",
+							   2, argtypes, args, NULL);
 	}
 	if (ret != SPI_OK_DELETE)
 		elog(ERROR, "could not delete from migrate.staged: %s", SPI_result_code_string(ret));

@@ -545,6 +545,25 @@ refuse_client_copy(Node *stmt)
 }
 
 /*
+ * PREPARE TRANSACTION would leave a prepared transaction behind, holding
+ * its locks with no session, while the migration is recorded as applied:
+ * refused here, for every parse tree the worker is given (a statement
+ * string may hold several), as the executor refuses it in a transaction.
+ */
+static void
+refuse_prepare_transaction(Node *stmt)
+{
+	if (IsA(stmt, TransactionStmt) &&
+		((TransactionStmt *) stmt)->kind == TRANS_STMT_PREPARE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("PREPARE TRANSACTION is not allowed in a migration"),
+				 errdetail("The prepared transaction would outlive the migration, holding its "
+						   "locks, while the migration is recorded as applied."),
+				 errhint("Remove the statement; a migration's transactions end with COMMIT.")));
+}
+
+/*
  * Run one statement as the simple-query path does: each parse tree in its
  * own transaction, run by a portal as top level.  Parse trees and plans
  * live in cxt, outside the transaction, since statements such as CREATE
@@ -585,6 +604,7 @@ run_statement(const char *sql, MemoryContext cxt)
 			MemoryContextSwitchTo(cxt);
 		}
 		refuse_client_copy(raw->stmt);
+		refuse_prepare_transaction(raw->stmt);
 
 		if (analyze_requires_snapshot(raw))
 		{

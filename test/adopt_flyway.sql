@@ -87,12 +87,10 @@ SELECT results_eq(
 
 -- errors
 SELECT throws_ok($$SELECT migrate.adopt('flyway', history_table => 'nowhere.flyway_schema_history')$$,
-                 '42P01', 'flyway history table "nowhere.flyway_schema_history" does not exist',
+                 '42P01', 'flyway history table nowhere.flyway_schema_history does not exist',
                  'an absent table is refused');
-SET search_path = legacy, public;
-SELECT is(migrate.adopt('flyway', track => 'via_path'), 2,
-          'the default table is looked up through search_path');
-RESET search_path;
+SELECT is(migrate.adopt('flyway', track => 'via_schema', schema => 'legacy'), 2,
+          'the default table in another schema, named with schema =>');
 SELECT throws_ok($$SELECT migrate.adopt('liquibase')$$, '22023', 'unknown migration tool "liquibase"',
                  'an unknown tool is refused');
 

@@ -44,9 +44,7 @@ mig_psql -d postgres -q -c "CREATE ROLE $role LOGIN"
 as_dba -q -v role="$role" <<'SQL'
 GRANT USAGE ON SCHEMA migrate TO :"role";
 GRANT EXECUTE ON ALL ROUTINES IN SCHEMA migrate TO :"role";
-GRANT SELECT, INSERT ON migrate.history TO :"role";
-GRANT USAGE ON SEQUENCE migrate.history_rank_seq TO :"role";
-GRANT SELECT, INSERT, UPDATE, DELETE ON migrate.staged TO :"role";
+GRANT SELECT ON migrate.history, migrate.staged TO :"role";
 CREATE SCHEMA app AUTHORIZATION :"role";
 CREATE TABLE public.secret (x int);
 SQL
@@ -133,6 +131,17 @@ CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.eq);
 CREATE OPERATOR evil.= (LEFTARG = oid, RIGHTARG = oid, FUNCTION = evil.eq);
 CREATE OPERATOR evil.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.eq);
 CREATE OPERATOR evil.= (LEFTARG = smallint, RIGHTARG = integer, FUNCTION = evil.eq);
+CREATE FUNCTION evil.cat(text, text) RETURNS text LANGUAGE sql AS
+  $$INSERT INTO evil.calls VALUES ('text || text'); SELECT 'hijacked'$$;
+CREATE OPERATOR evil.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.cat);
+CREATE FUNCTION evil.lt(oid, oid) RETURNS boolean LANGUAGE sql AS
+  $$INSERT INTO evil.calls VALUES ('oid < oid'); SELECT true$$;
+CREATE OPERATOR evil.< (LEFTARG = oid, RIGHTARG = oid, FUNCTION = evil.lt);
+CREATE FUNCTION evil.lt(bigint, bigint) RETURNS boolean LANGUAGE sql AS
+  $$INSERT INTO evil.calls VALUES ('bigint < bigint'); SELECT true$$;
+CREATE OPERATOR evil.< (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.lt);
+CREATE TABLE public.schema_migrations (version varchar(128) PRIMARY KEY);
+INSERT INTO public.schema_migrations VALUES ('20240101000000');
 CREATE FUNCTION evil.current_database() RETURNS name LANGUAGE sql AS
   $$INSERT INTO evil.calls VALUES ('current_database'); SELECT 'postgres'::name$$;
 CREATE FUNCTION evil.clock_timestamp() RETURNS timestamptz LANGUAGE sql AS
@@ -170,6 +179,12 @@ SELECT migrate.stage('c', 'V1__c.sql', E'CREATE TABLE app.c (id int);\n');
 CALL migrate.apply('c', track => 'c');
 CALL migrate.apply('$dir', dry_run => true);
 SELECT migrate.unstage('c', 'V1__c.sql');
+SELECT migrate.stage('c2', 'V1__c.sql', E'SELECT 1;\n');
+SELECT migrate.unstage('c2');
+SELECT migrate.baseline('5', track => 'evil_baseline');
+SELECT count(*) FROM migrate.repair('$dir');
+SELECT migrate.validate('$dir');
+SELECT migrate.adopt('dbmate', track => 'evil_adopt');
 SET migrate.lock_wait = '300ms';
 DO \$\$
 BEGIN

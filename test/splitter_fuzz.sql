@@ -2,16 +2,22 @@
 --
 -- Thousands of random scripts built from tricky pieces (dollar quotes with
 -- tags and other tags inside, E'' with \', U&'', quoted identifiers with
--- "" and ;, nested block comments, -- comments holding ; and quotes,
+-- "" and ;, nested block comments, -- comments holding ; and quotes, --
+-- comments ended by a lone \r (both psql and the server end them there),
 -- BEGIN ATOMIC bodies with CASE, parentheses, $1 parameters, identifiers
 -- with $, empty statements, a last statement without ;) are split by
--- migrate._split_check both ways: by the splitter, fed a few bytes at a
+-- pg_temp._split_check both ways: by the splitter, fed a few bytes at a
 -- time so that every token straddles a read boundary, and by raw_parser.
 -- Large scripts (over 64 kB) cross the splitter's real chunk boundary.
 -- The seed is fixed, so a failure is reproducible; it is shown in full.
 
 SET client_min_messages = warning;
-SELECT plan(7);
+SELECT plan(9);
+
+-- the check is a C function of the library, no longer part of the
+-- extension (1.1): declared here, for this session only
+CREATE FUNCTION pg_temp._split_check(sql text, chunk integer DEFAULT 65536) RETURNS text
+LANGUAGE c STABLE AS '$libdir/migrate', 'migrate_split_check';
 
 -- whitespace or a comment between two tokens (never nothing: the caller
 -- puts a space where tokens would otherwise merge)
@@ -23,8 +29,11 @@ CREATE FUNCTION pg_temp.gap() RETURNS text LANGUAGE sql VOLATILE AS $f$
         ' /* outer /* nested; */ still; */ ',
         E'\n--\n',
         ' /**/ ',
-        '/*;*/'
-    ])[1 + floor(random() * 12)::int]
+        '/*;*/',
+        E' -- ends at a lone CR\r',
+        E'\r',
+        E'--\r \r\n'
+    ])[1 + floor(random() * 15)::int]
 $f$;
 
 -- a value expression
@@ -154,7 +163,7 @@ BEGIN
     FOR i IN 1 .. n LOOP
         sql := pg_temp.script(nstmt, scs);
         chunk := chunks[1 + floor(random() * array_length(chunks, 1))::int];
-        diff := migrate._split_check(sql, chunk);
+        diff := pg_temp._split_check(sql, chunk);
         IF diff IS NOT NULL THEN
             RETURN format(E'case %s, chunk %s: %s\n--- script ---\n%s\n--------------', i, chunk, diff, sql);
         END IF;
@@ -166,7 +175,7 @@ $f$;
 -- the check itself must see a difference.  psql's BEGIN ... END heuristic
 -- (which the splitter follows, as psql -f would) takes a parameter named
 -- begin for the start of a body; the server does not
-SELECT isnt(migrate._split_check(
+SELECT isnt(pg_temp._split_check(
               E'CREATE FUNCTION f(begin int) RETURNS int LANGUAGE sql RETURN begin;\nSELECT 1;'),
             NULL, 'the check reports a split that differs from the server''s');
 
@@ -182,11 +191,11 @@ FROM generate_series(1, 5) AS g, generate_series(1, 400) AS i
 GROUP BY g;
 SELECT cmp_ok((SELECT min(length(sql)) FROM big), '>', 2 * 65536,
               'each large generated script spans several 64 kB reads');
-SELECT is((SELECT string_agg(migrate._split_check(sql, 65536), E'\n') FROM big), NULL,
+SELECT is((SELECT string_agg(pg_temp._split_check(sql, 65536), E'\n') FROM big), NULL,
           'generated scripts over 64 kB split as the server splits them');
 
 -- a dollar quote, a comment and a string across the 64 kB boundary
-SELECT is(string_agg(migrate._split_check(
+SELECT is(string_agg(pg_temp._split_check(
               'SELECT ''' || repeat('x', 65536 - pad - 9) || ''';' || body, 65536), E'\n'), NULL,
           'tokens straddling the 64 kB boundary at every offset')
 FROM generate_series(0, 24) AS pad,
@@ -204,5 +213,13 @@ SELECT results_eq(
     $$VALUES (2, 'CREATE TABLE t (a int);'), (4, 'COPY t FROM stdin;'),
              (7, E'INSERT INTO t\n  VALUES (2)\n'), (9, '\echo hi'), (10, 'SELECT 3')$$,
     'migrate.statements shows each statement with its line, without COPY data');
+
+-- a -- comment ends at a lone \r: the statement after it on that line runs
+SELECT is(pg_temp._split_check(E'-- a comment\rCREATE TABLE t (a int);\nSELECT 1 -- x\r;'), NULL,
+          'a -- comment ends at a lone carriage return, as in the server');
+SELECT results_eq(
+    $$SELECT line, statement FROM migrate.statements(E'-- comment\rCREATE TABLE cr (a int);\n')$$,
+    $$VALUES (1, 'CREATE TABLE cr (a int);')$$,
+    'migrate.statements sees the statement after a comment ended by a lone carriage return');
 
 SELECT * FROM finish();
