@@ -17,7 +17,14 @@ SET client_min_messages = warning;
 -- ---- 1.0: its objects, used by this release's library ---------------------
 CREATE EXTENSION migrate VERSION '1.0';
 SELECT extversion FROM pg_extension WHERE extname = 'migrate';
-\dx+ migrate
+-- its objects (as \dx+ lists them, without the row types of its tables,
+-- which \dx+ shows from PostgreSQL 17 on)
+SELECT pg_describe_object(classid, objid, 0) AS object
+FROM pg_depend
+WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'migrate')
+  AND classid <> 'pg_type'::regclass
+ORDER BY 1;
 \set track 'at_1_0'
 \i :calls_1_0
 -- keep the history that 1.0 holds, to compare after the update
