@@ -5,6 +5,7 @@
 # `make tempcheck` runs the same tests on a server pg_regress starts itself.
 # Both from a copy of the source tree that the server's OS user can read.
 set -euo pipefail
+# shellcheck source=test/lib.sh
 . "${MIG_LIB:-$(dirname "$0")/lib.sh}"
 mig_ensure_cluster
 
