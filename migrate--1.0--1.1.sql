@@ -10,6 +10,13 @@
 -- ---------------------------------------------------------------------
 -- Platform (issue 10)
 -- ---------------------------------------------------------------------
+-- No objects: packaging, versions and upgrades change no SQL interface.
+-- A call of the 1.1 library that needs an object added below names the
+-- version it needs with migrate_require_schema(MIGRATE_SCHEMA_1_1, ...)
+-- (src/migrate.c), which tells a 1.0 database to run ALTER EXTENSION
+-- migrate UPDATE; sql/oldextversions.sql makes every 1.0 call against 1.0
+-- objects, and test/upgrade/calls_1.1.sql is where the calls added below
+-- are made after the update.
 
 
 -- ---------------------------------------------------------------------

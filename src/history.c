@@ -235,6 +235,7 @@ history_load(const char *track, MemoryContext cxt)
 	List	   *rows = NIL;
 	Portal		portal;
 
+	migrate_require_schema(MIGRATE_SCHEMA_1_0, "migrate.history");
 	args[0] = CStringGetTextDatum(track);
 	portal = SPI_cursor_open(NULL,
 							 kept_plan(&history_load_plan,
@@ -305,6 +306,7 @@ history_record(const HistoryEntry *e)
 	char		nulls[16];
 	int			ret;
 
+	migrate_require_schema(MIGRATE_SCHEMA_1_0, "migrate.history");
 	memset(nulls, ' ', sizeof(nulls));
 	nulls[15] = '\0';
 

@@ -87,7 +87,12 @@ typedef struct HistoryRow
  */
 #define MIGRATE_SCHEMA_VERSION 101
 
+/* schema versions of the releases, for migrate_require_schema */
+#define MIGRATE_SCHEMA_1_0 100
+#define MIGRATE_SCHEMA_1_1 101
+
 extern int	migrate_schema_version(void);
+extern void migrate_require_schema(int needed, const char *what);
 extern const char *migration_kind_name(MigrationKind kind);
 pg_noreturn extern void migrate_rethrow(ErrorData *edata);
 
