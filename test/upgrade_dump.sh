@@ -6,7 +6,10 @@
 #   - restored with the version kept at 1.0 (as pg_upgrade keeps it), used
 #     with the new library, then ALTER EXTENSION migrate UPDATE.
 # Each time the history and staged bundles arrive unchanged, every applied
-# migration stays applied, nothing is re-run, and new migrations continue.
+# migration stays applied, nothing is re-run, new migrations continue, and a
+# DBA's grants on the extension's objects survive (also through a second
+# dump taken after the update, whose GRANT and REVOKE statements record
+# install-time privileges that pg_dump compares against).
 # (sql/oldextversions.sql tests the update without a dump.)
 set -euo pipefail
 # shellcheck source=test/lib.sh
@@ -25,7 +28,8 @@ cp -a "$MIG_FIXTURES/upgrade/app" "$dir"
 mig_own "$dir"
 dump=$MIG_WORK/upgrade_dump
 mkdir -p "$dump"
-for d in up_old up_plain up_over; do mig_dropdb "$d" >/dev/null; done
+for d in up_old up_plain up_over up_again; do mig_dropdb "$d" >/dev/null; done
+q -d postgres -c "DROP ROLE IF EXISTS up_reader" -c "CREATE ROLE up_reader"
 
 # ---- a 1.0 database with history, a failure row and a staged bundle ---------
 createdb up_old
@@ -38,6 +42,10 @@ if q -d up_old -c "CALL migrate.apply('bundle', track => 'staged')" 2>/dev/null;
 fi
 [[ $(q -d up_old -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'") == 1.0 ]] ||
     fail "the old database is not at 1.0"
+# What a DBA grants a reporting role (README: status and the history)
+q -d up_old -c "GRANT USAGE ON SCHEMA migrate TO up_reader" \
+    -c "GRANT EXECUTE ON FUNCTION migrate.status(text, text) TO up_reader" \
+    -c "GRANT SELECT ON migrate.history TO up_reader"
 
 history="SELECT rank, track, version, description, type, script, checksum, installed_by, installed_on,
                 execution_ms, success, dirty, error, sqlstate, error_line, sql
@@ -56,9 +64,13 @@ pg_dump -d up_old -Fc -f "$dump/custom.dump"
 grep -q 'CREATE EXTENSION IF NOT EXISTS migrate' "$dump/plain.sql" || fail "the dump does not create the extension"
 
 # same_data DB WHEN: the history and bundles are those of the old database,
-# the migrations still applied, and a second apply runs nothing.
+# the migrations still applied, the DBA's grants there, and a second apply
+# runs nothing.
 same_data() {
     local db=$1 when=$2 out
+    [[ $(q -d "$db" -c "SELECT has_function_privilege('up_reader', 'migrate.status(text, text)', 'EXECUTE')
+                           AND has_table_privilege('up_reader', 'migrate.history', 'SELECT')") == t ]] ||
+        fail "the DBA's grants to up_reader are lost $when"
     [[ $(q -d "$db" -c "$history") == "$old_history" ]] || fail "history differs $when"
     [[ $(q -d "$db" -c "$staged") == "$old_staged" ]] || fail "staged bundles differ $when"
     [[ $(q -d "$db" -c "$states") == "1:applied 2:applied 3:applied R:applied" ]] ||
@@ -107,8 +119,17 @@ q -d up_over -c "ALTER EXTENSION migrate UPDATE"
 [[ $(q -d up_over -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'") == "$current" ]] ||
     fail "ALTER EXTENSION migrate UPDATE did not reach $current"
 same_data up_over "after ALTER EXTENSION migrate UPDATE"
+# Dumped again now, and restored: the update's GRANT/REVOKE statements must
+# not have turned the DBA's grants into install-time ones that pg_dump skips.
+pg_dump -d up_over -Fc -f "$dump/updated.dump"
+createdb up_again
+pg_restore -d up_again --exit-on-error "$dump/updated.dump" 2>"$dump/updated.err" ||
+    { cat "$dump/updated.err"; fail "pg_restore of the updated database"; }
+same_data up_again "after a dump of the updated database"
 new_migration up_over 5
 echo "ok: a 1.0 dump kept at 1.0 works with the new library and updates to $current"
 
-for d in up_old up_plain up_over; do mig_dropdb "$d" >/dev/null; done
+
+for d in up_old up_plain up_over up_again; do mig_dropdb "$d" >/dev/null; done
+q -d postgres -c "DROP ROLE IF EXISTS up_reader"
 rm -rf "$dir"
