@@ -40,7 +40,6 @@ DROP TABLE public.up_seeded;
 -- reading files and text
 SELECT layout, version, type, script FROM migrate.scripts(:'app') ORDER BY script;
 SELECT * FROM migrate.statements('SELECT 1; SELECT $$a;b$$;');
-SELECT migrate._split_check('SELECT 1; SELECT 2;') IS NULL AS splits_like_the_server;
 
 -- another tool's history
 CREATE TABLE public.schema_migrations (version varchar(128) PRIMARY KEY);
