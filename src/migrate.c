@@ -38,6 +38,7 @@ int			migrate_history_sql_limit = 1024 * 1024;
 int			migrate_lock_timeout = 5000;
 int			migrate_lock_retries = 3;
 bool		migrate_protected = false;
+bool		migrate_track_drift = true;
 
 /* every entry of migrate.allowed_dirs must be an absolute path */
 static bool
@@ -174,6 +175,16 @@ _PG_init(void)
 							 "every changing call must then be given confirm => '<database name>'.",
 							 &migrate_protected,
 							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("migrate.track_drift",
+							 "Record DDL run outside migrate calls in migrate.drift.",
+							 "Off: the event trigger records nothing (the schema fingerprint "
+							 "still finds the changes at validate).",
+							 &migrate_track_drift,
+							 true,
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
