@@ -21,28 +21,42 @@
  * migrate.track_drift is off.  session_replication_role = replica keeps
  * the server from firing the trigger at all.
  *
+ * It runs for every DDL command, so it runs no query: it calls
+ * pg_event_trigger_ddl_commands() (or _dropped_objects()) directly and
+ * writes its row the way the server writes a catalog row, a heap insert
+ * and its index entries.  That also settles privileges: the role running
+ * the DDL needs no right on migrate.drift, and nothing runs with more
+ * rights than it has (no role switch, no user code: the row is formed in
+ * C from the event's data, into the table of the extension's schema,
+ * which must have the columns and plain indexes it was created with).
  * It never makes the user's DDL fail: its work runs in a subtransaction,
  * and any error there is rolled back and reported as a WARNING (a query
- * cancel still cancels: that is what the user asked for).  Every role's
- * DDL is recorded, including a role with no right on migrate.drift: the
- * insert runs as the extension's owner, switched to only around the
- * insert, as a security-restricted operation with search_path pinned to
- * pg_catalog; its query is fixed, names every object by schema, and takes
- * the user's data only as parameters, so the switch runs nothing the
- * user chose.
+ * cancel still cancels: that is what the user asked for).
  *
- * The fingerprint.  After every run that ran migrations (and after
+ * The fingerprint.  After every run that ran migrations (and after run,
  * baseline and acknowledge_drift) a hash over the catalog definition of
  * every object in the user schemas (tables with their columns,
  * constraints, triggers, policies and rules; views; sequences; indexes;
  * functions; types; extensions) is stored in migrate.schema_fingerprint,
- * with one short hash per object.  validate computes it again: a
- * difference is drift the trigger did not see (trigger disabled, replica
- * mode, a restore of another dump), and the objects whose hash differs
- * are named.  Definitions come from the server's own deparsers with
- * search_path pinned, object names rather than OIDs, column order rather
- * than attnum, and the "C" collation for sorting, so a dump restored
- * into another database gives the same fingerprint.
+ * with one short hash per object.  Definitions come from the server's own
+ * deparsers with search_path pinned, object names rather than OIDs,
+ * column order rather than attnum, and the "C" collation for sorting, so
+ * a dump restored into another database gives the same fingerprint.
+ * validate computes it again and names the objects that differ and that
+ * no drift row names: drift the trigger did not see (trigger disabled,
+ * replica mode, a restore of another dump).  Before a call changes the
+ * schema it makes the same comparison, and records what it finds as a
+ * drift row ("unseen change"), so that the fingerprint it records
+ * afterwards cannot hide it.
+ *
+ * Reporting.  Drift is reported until acknowledged: an apply on top of a
+ * hand-made change does not make the change reviewed.  status sums it up
+ * in a NOTICE, validate lists it in its error, acknowledge_drift marks
+ * the rows with who accepted them, when and why, and records the current
+ * schema as the expected one.  These read and write the extension's
+ * tables as its owner (a security-restricted operation, search_path
+ * pinned, fixed queries), so the roles that run migrations need no right
+ * on them.
  *
  *-------------------------------------------------------------------------
  */
@@ -59,6 +73,9 @@
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
+#include "commands/sequence.h"
+#include "executor/executor.h"
+#include "catalog/indexing.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -67,6 +84,9 @@
 #include "postmaster/bgworker.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgrprotos.h"
+#include "utils/array.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/guc.h"
@@ -93,9 +113,10 @@ PG_FUNCTION_INFO_V1(migrate_acknowledge_drift);
 #define DRIFT_SCHEMA_VERSION 101
 
 /* plans kept for the life of the backend (prepared as the owner) */
-static SPIPlanPtr ddl_plan = NULL;
-static SPIPlanPtr drop_plan = NULL;
 static SPIPlanPtr fingerprint_plan = NULL;
+
+/* the trigger's working memory */
+static MemoryContext drift_cxt = NULL;
 
 /* where an owner's scope saved the caller's identity and settings */
 typedef struct OwnerScope
@@ -104,39 +125,6 @@ typedef struct OwnerScope
 	int			save_sec;
 	int			nestlevel;
 } OwnerScope;
-
-/*
- * The columns the trigger writes; $1 role, $2 session role, $3
- * application, $4 command tag, $5 statement.  Both events give one row
- * per command: the object it is about first (the one of the command's own
- * tag, or the dropped object the command named), every object in objects.
- */
-#define DRIFT_INSERT \
-	"INSERT INTO migrate.drift (role_name, session_role, application_name, client_addr, pid, " \
-	"command_tag, object_type, object_identity, objects, statement) " \
-	"SELECT $1, $2, $3, pg_catalog.inet_client_addr(), pg_catalog.pg_backend_pid(), $4, " \
-	"(pg_catalog.array_agg(c.object_type ORDER BY c.main DESC, c.ordinality))[1], " \
-	"(pg_catalog.array_agg(c.object_identity ORDER BY c.main DESC, c.ordinality))[1], " \
-	"pg_catalog.array_agg(pg_catalog.concat_ws(' ', c.object_type, c.object_identity) " \
-	"  ORDER BY c.ordinality), $5 "
-
-/* DDL other than drops: pg_event_trigger_ddl_commands, temporary objects left out */
-static const char *const ddl_sql =
-DRIFT_INSERT
-"FROM (SELECT d.object_type, d.object_identity, d.ordinality, "
-"        d.command_tag OPERATOR(pg_catalog.=) $4 AS main "
-"      FROM pg_catalog.pg_event_trigger_ddl_commands() WITH ORDINALITY d "
-"      WHERE NOT d.in_extension "
-"      AND NOT COALESCE(d.schema_name OPERATOR(pg_catalog.~) '^pg_(toast_)?temp', false)) c "
-"HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0";
-
-/* drops: what the command named, and what it dropped with CASCADE */
-static const char *const drop_sql =
-DRIFT_INSERT
-"FROM (SELECT d.object_type, d.object_identity, d.ordinality, d.original AS main "
-"      FROM pg_catalog.pg_event_trigger_dropped_objects() WITH ORDINALITY d "
-"      WHERE (d.original OR d.normal) AND NOT d.is_temporary) c "
-"HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0";
 
 /*
  * The fingerprint: one line "identity hash" per object of the user
@@ -480,39 +468,298 @@ typedef struct DriftCommand
 	CommandTag	tag;
 } DriftCommand;
 
-/* insert the row of one DDL command (in run_guarded's subtransaction) */
+/* the columns of migrate.drift, in order, as the trigger writes them */
+static const Oid drift_columns[] = {
+	INT8OID,					/* id */
+	TIMESTAMPTZOID,				/* occurred_at */
+	TEXTOID,					/* role_name */
+	TEXTOID,					/* session_role */
+	TEXTOID,					/* application_name */
+	INETOID,					/* client_addr */
+	INT4OID,					/* pid */
+	TEXTOID,					/* command_tag */
+	TEXTOID,					/* object_type */
+	TEXTOID,					/* object_identity */
+	TEXTARRAYOID,				/* objects */
+	TEXTOID,					/* statement */
+	TIMESTAMPTZOID,				/* acknowledged_at */
+	TEXTOID,					/* acknowledged_by */
+	TEXTOID						/* acknowledge_note */
+};
+#define DRIFT_NCOLUMNS lengthof(drift_columns)
+
+/* is a schema name one of the temporary schemas? */
+static bool
+temporary_schema(const char *nsp)
+{
+	return nsp != NULL &&
+		(strcmp(nsp, "pg_temp") == 0 || strncmp(nsp, "pg_temp_", 8) == 0 ||
+		 strncmp(nsp, "pg_toast_temp_", 14) == 0);
+}
+
+/*
+ * The rows of pg_event_trigger_ddl_commands() or _dropped_objects(), by a
+ * direct call (no query: this runs for every DDL command).  Both are
+ * set-returning functions in materialize mode.
+ */
+static Tuplestorestate *
+event_trigger_rows(Oid fn, TupleDesc *desc)
+{
+	FmgrInfo	flinfo;
+	ReturnSetInfo rsinfo;
+	ExprContext econtext;
+	LOCAL_FCINFO(fcinfo, 0);
+
+	fmgr_info(fn, &flinfo);
+	/* the functions only allocate their result in the query's memory */
+	memset(&econtext, 0, sizeof(econtext));
+	econtext.type = T_ExprContext;
+	econtext.ecxt_per_query_memory = CurrentMemoryContext;
+	econtext.ecxt_per_tuple_memory = CurrentMemoryContext;
+	memset(&rsinfo, 0, sizeof(rsinfo));
+	rsinfo.type = T_ReturnSetInfo;
+	rsinfo.econtext = &econtext;
+	rsinfo.allowedModes = SFRM_Materialize;
+	rsinfo.returnMode = SFRM_ValuePerCall;
+	InitFunctionCallInfoData(*fcinfo, &flinfo, 0, InvalidOid, NULL, (Node *) &rsinfo);
+	(void) FunctionCallInvoke(fcinfo);
+	if (rsinfo.returnMode != SFRM_Materialize || rsinfo.setDesc == NULL)
+		elog(ERROR, "function %u did not return a materialized set", fn);
+	*desc = rsinfo.setDesc;
+	return rsinfo.setResult;
+}
+
+/* the client's address, once per backend (NULL over a Unix socket) */
+static Datum
+client_addr(bool *isnull)
+{
+	static bool known = false;
+	static bool none = true;
+	static Datum addr;
+
+	if (!known)
+	{
+		LOCAL_FCINFO(fcinfo, 0);
+		Datum		d;
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+		d = inet_client_addr(fcinfo);
+		none = fcinfo->isnull;
+		if (!none)
+			addr = datumCopy(d, false, -1);
+		MemoryContextSwitchTo(old);
+		known = true;
+	}
+	*isnull = none;
+	return none ? (Datum) 0 : addr;
+}
+
+/*
+ * Append a row to migrate.drift, the way a catalog row is written: a heap
+ * insert and its index entries, with no query, no plan and no privilege
+ * check (the DDL's role needs no right on the table: the extension writes
+ * its own table).  The table is the one of the extension's schema, and
+ * must have the columns above and plain indexes; anything else is an
+ * error (which the trigger turns into a WARNING).
+ */
+static void
+insert_drift_row(const DriftCommand *cmd, const char *object_type,
+				 const char *object_identity, List *objects, const char *statement)
+{
+	Oid			nsp = get_namespace_oid("migrate", true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid("drift", nsp) : InvalidOid;
+	Oid			seqid = OidIsValid(nsp) ? get_relname_relid("drift_id_seq", nsp) : InvalidOid;
+	Relation	rel;
+	TupleDesc	desc;
+	CatalogIndexState indstate;
+	Datum		values[DRIFT_NCOLUMNS];
+	bool		nulls[DRIFT_NCOLUMNS];
+	int			column[DRIFT_NCOLUMNS];
+	Datum	   *tvalues;
+	bool	   *tnulls;
+	int			n;
+	Datum	   *elems;
+	ListCell   *lc;
+	HeapTuple	tup;
+	int			i;
+
+	/* DROP EXTENSION migrate: nothing to record into any more */
+	if ((!OidIsValid(relid) || !OidIsValid(seqid)) &&
+		!OidIsValid(get_extension_oid("migrate", true)))
+		return;
+	if (!OidIsValid(relid) || !OidIsValid(seqid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table migrate.drift or its sequence migrate.drift_id_seq does not exist")));
+	rel = table_open(relid, RowExclusiveLock);
+	desc = RelationGetDescr(rel);
+	/* the columns it was created with, in order; dropped ones in between are skipped */
+	n = 0;
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		if (n >= (int) DRIFT_NCOLUMNS || att->atttypid != drift_columns[n])
+			break;
+		column[n++] = i;
+	}
+	if (rel->rd_rel->relkind != RELKIND_RELATION || i < desc->natts || n != (int) DRIFT_NCOLUMNS)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table migrate.drift does not have the columns the extension writes")));
+
+	memset(nulls, true, sizeof(nulls));
+	values[0] = Int64GetDatum(nextval_internal(seqid, false));
+	values[1] = TimestampTzGetDatum(GetCurrentTimestamp());
+	values[2] = CStringGetTextDatum(role_name(GetUserId()));
+	values[3] = CStringGetTextDatum(role_name(GetSessionUserId()));
+	values[4] = CStringGetTextDatum(application_name ? application_name : "");
+	values[5] = client_addr(&nulls[5]);
+	values[6] = Int32GetDatum(MyProcPid);
+	values[7] = CStringGetTextDatum(GetCommandTagName(cmd->tag));
+	for (i = 0; i <= 7; i++)
+		if (i != 5)
+			nulls[i] = false;
+	if (object_type)
+	{
+		values[8] = CStringGetTextDatum(object_type);
+		nulls[8] = false;
+	}
+	if (object_identity)
+	{
+		values[9] = CStringGetTextDatum(object_identity);
+		nulls[9] = false;
+	}
+	elems = palloc(sizeof(Datum) * Max(list_length(objects), 1));
+	i = 0;
+	foreach(lc, objects)
+		elems[i++] = CStringGetTextDatum((char *) lfirst(lc));
+	values[10] = PointerGetDatum(construct_array(elems, i, TEXTOID, -1, false, TYPALIGN_INT));
+	nulls[10] = false;
+	if (statement)
+	{
+		values[11] = CStringGetTextDatum(statement);
+		nulls[11] = false;
+	}
+
+	/* into the table's own attribute positions */
+	tvalues = palloc0(sizeof(Datum) * desc->natts);
+	tnulls = palloc(sizeof(bool) * desc->natts);
+	memset(tnulls, true, sizeof(bool) * desc->natts);
+	for (i = 0; i < (int) DRIFT_NCOLUMNS; i++)
+	{
+		tvalues[column[i]] = values[i];
+		tnulls[column[i]] = nulls[i];
+	}
+	tup = heap_form_tuple(desc, tvalues, tnulls);
+	indstate = CatalogOpenIndexes(rel);
+	for (i = 0; i < indstate->ri_NumIndices; i++)
+	{
+		IndexInfo  *ii = indstate->ri_IndexRelationInfo[i];
+
+		/* what inserting without an executor cannot maintain */
+		if (ii->ii_Expressions != NIL || ii->ii_Predicate != NIL || ii->ii_ExclusionOps != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table migrate.drift has an index on an expression, a partial index or an exclusion constraint"),
+					 errhint("Drop it: migrate writes the table without the executor.")));
+	}
+	CatalogTupleInsertWithInfo(rel, tup, indstate);
+	CatalogCloseIndexes(indstate);
+	table_close(rel, RowExclusiveLock);
+}
+
+/*
+ * Record one DDL command (in run_guarded's subtransaction): one row, the
+ * object it is about first (the one of the command's own tag, or the
+ * dropped object the command named), every object it touched in objects;
+ * temporary objects left out, and nothing when only they remain.
+ */
 static void
 record_command(void *arg)
 {
 	DriftCommand *cmd = (DriftCommand *) arg;
-	Oid			argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		args[5];
-	char		nulls[6] = "     ";
-	char	   *statement = drift_statement(cmd->tag);
-	OwnerScope	sc;
-	int			ret;
+	MemoryContext old;
+	const char *tagname = GetCommandTagName(cmd->tag);
+	Tuplestorestate *ts;
+	TupleDesc	desc;
+	TupleTableSlot *slot;
+	List	   *objects = NIL;
+	char	   *main_type = NULL;
+	char	   *main_identity = NULL;
+	bool		have_main = false;
 
-	/* who ran it, before becoming the owner */
-	args[0] = CStringGetTextDatum(role_name(GetUserId()));
-	args[1] = CStringGetTextDatum(role_name(GetSessionUserId()));
-	args[2] = CStringGetTextDatum(application_name ? application_name : "");
-	args[3] = CStringGetTextDatum(GetCommandTagName(cmd->tag));
-	args[4] = statement ? CStringGetTextDatum(statement) : (Datum) 0;
-	if (statement == NULL)
-		nulls[4] = 'n';
+	/* one context for the life of the backend, emptied for each command */
+	if (drift_cxt == NULL)
+		drift_cxt = AllocSetContextCreate(TopMemoryContext, "migrate drift",
+										  ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(drift_cxt);
+	old = MemoryContextSwitchTo(drift_cxt);
 
-	/* DROP EXTENSION migrate: nothing to record into any more */
-	if (!owner_scope_begin(&sc))
-		return;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_plan(cmd->drop ? kept_plan(&drop_plan, drop_sql, 5, argtypes) :
-						   kept_plan(&ddl_plan, ddl_sql, 5, argtypes),
-						   args, nulls, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not record in migrate.drift: %s", SPI_result_code_string(ret));
-	SPI_finish();
-	owner_scope_end(&sc);
+	ts = event_trigger_rows(cmd->drop ? F_PG_EVENT_TRIGGER_DROPPED_OBJECTS :
+							F_PG_EVENT_TRIGGER_DDL_COMMANDS, &desc);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	while (tuplestore_gettupleslot(ts, true, false, slot))
+	{
+		bool		isnull;
+		char	   *type;
+		char	   *identity;
+		char	   *schema;
+		bool		is_main;
+
+		if (cmd->drop)
+		{
+			bool		original = DatumGetBool(slot_getattr(slot, 4, &isnull));
+			bool		normal = DatumGetBool(slot_getattr(slot, 5, &isnull));
+			bool		temporary = DatumGetBool(slot_getattr(slot, 6, &isnull));
+			Datum		d;
+
+			if (temporary || !(original || normal))
+				continue;
+			d = slot_getattr(slot, 7, &isnull);
+			type = isnull ? NULL : TextDatumGetCString(d);
+			d = slot_getattr(slot, 10, &isnull);
+			identity = isnull ? NULL : TextDatumGetCString(d);
+			is_main = original;
+		}
+		else
+		{
+			Datum		d;
+
+			if (DatumGetBool(slot_getattr(slot, 8, &isnull)))
+				continue;		/* in_extension */
+			d = slot_getattr(slot, 6, &isnull);
+			schema = isnull ? NULL : TextDatumGetCString(d);
+			if (temporary_schema(schema))
+				continue;
+			d = slot_getattr(slot, 5, &isnull);
+			type = isnull ? NULL : TextDatumGetCString(d);
+			d = slot_getattr(slot, 7, &isnull);
+			identity = isnull ? NULL : TextDatumGetCString(d);
+			d = slot_getattr(slot, 4, &isnull);
+			is_main = !isnull && strcmp(TextDatumGetCString(d), tagname) == 0;
+		}
+
+		if (objects == NIL || (is_main && !have_main))
+		{
+			main_type = type;
+			main_identity = identity;
+			have_main = is_main;
+		}
+		objects = lappend(objects, identity ? psprintf("%s %s", type ? type : "", identity) :
+						  pstrdup(type ? type : ""));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	tuplestore_end(ts);
+
+	if (objects != NIL)
+		insert_drift_row(cmd, main_type, main_identity, objects, drift_statement(cmd->tag));
+
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(drift_cxt);
 }
 
 /*

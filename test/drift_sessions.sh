@@ -87,13 +87,13 @@ expect "$out/validate.out" "(hotfix): ALTER TABLE app.items ADD COLUMN tmp text.
 expect "$out/validate.out" "HINT:  Write the changes as a migration"
 
 # ---- a broken migrate.drift is a warning, the DDL succeeds -------------
-as_dba -q -c "ALTER TABLE migrate.drift ADD CONSTRAINT broken CHECK (false) NOT VALID" 2>/dev/null
+as_dba -q -c "ALTER TABLE migrate.drift ADD COLUMN broken int" 2>/dev/null
 as_role -c "CREATE TABLE app.despite (a int)" >"$out/broken.out" 2>&1 ||
     { cat "$out/broken.out" >&2; fail "DDL failed while migrate.drift was broken"; }
-expect "$out/broken.out" "WARNING:  migrate could not record a schema change in migrate.drift: new row for relation \"drift\" violates check constraint \"broken\""
+expect "$out/broken.out" "WARNING:  migrate could not record a schema change in migrate.drift: table migrate.drift does not have the columns the extension writes"
 expect "$out/broken.out" "HINT:  The command itself succeeded."
 [[ $(as_dba -c "SELECT to_regclass('app.despite') IS NOT NULL") == t ]] || fail "the table was not created"
-as_dba -q -c "ALTER TABLE migrate.drift DROP CONSTRAINT broken"
+as_dba -q -c "ALTER TABLE migrate.drift DROP COLUMN broken"
 
 # ---- dump and restore --------------------------------------------------
 before=$(as_dba -c "SELECT id, role_name, command_tag, object_identity, statement FROM migrate.drift ORDER BY id")
