@@ -27,8 +27,10 @@
 # So both modes run in ONE backend, in alternating blocks (off, on, on,
 # off, ...), and each block's CPU time is read from /proc/self/schedstat
 # (all of it) and /proc/self/stat (user time, 10 ms ticks) before and after
-# it: whatever disturbs the machine disturbs both modes alike.  The result
-# is the sum over the blocks of each mode, and the ratio on/off.
+# it, and its wall time (clock_timestamp(), which includes the client's
+# round trips and, with BENCH_FSYNC=on, the commits' flushes): whatever
+# disturbs the machine disturbs both modes alike.  The result is the sum
+# over the blocks of each mode, and the ratio on/off.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,12 +41,13 @@ export MIG_ROOT=$ROOT
 
 BLOCKS=${BLOCKS:-40}
 ROUNDS=${ROUNDS:-10}
+BENCH_FSYNC=${BENCH_FSYNC:-off}
 
 [[ $EUID -eq 0 ]] || mig_die "bench/drift.sh must run as root"
 mig_install_deps
 mig_build_install >/dev/null
 trap 'mig_stop_cluster' EXIT
-mig_start_cluster "autovacuum = off"
+mig_start_cluster "autovacuum = off" "fsync = $BENCH_FSYNC"
 work=$MIG_WORK/bench_drift
 mkdir -p "$work"
 
@@ -64,10 +67,12 @@ SQL
 # the mode of block b: off, on, on, off, off, on, on, off, ...
 mode_of() { if (((($1 + 1) / 2) % 2 == 0)); then echo off; else echo on; fi; }
 
-# CPU now: "all_ns user_ticks" into psql variables c0/u0 or c1/u1
+# CPU and wall time now: "all_ns user_ticks wall_us" into psql variables
+# c0/u0/w0 or c1/u1/w1
 cpu_gset() {
     echo "SELECT split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::bigint AS c$1,
-                 split_part(regexp_replace(pg_read_file('/proc/self/stat'), '^.*\\) ', ''), ' ', 12)::int AS u$1 \\gset"
+                 split_part(regexp_replace(pg_read_file('/proc/self/stat'), '^.*\\) ', ''), ' ', 12)::int AS u$1,
+                 (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS w$1 \\gset"
 }
 
 # one psql script per workload: blocks with the CPU time of each
@@ -85,7 +90,7 @@ cpu_gset() {
             round "$i"
         done
         cpu_gset 1
-        echo "SELECT '$mode ' || (:c1 - :c0) / 1000 || ' ' || (:u1 - :u0) * 10000;"
+        echo "SELECT '$mode ' || (:c1 - :c0) / 1000 || ' ' || (:u1 - :u0) * 10000 || ' ' || (:w1 - :w0);"
     done
     # the fingerprint of the schema made (acknowledge_drift computes and stores it)
     for ((k = 0; k < 5; k++)); do
@@ -112,14 +117,14 @@ cpu_gset() {
         cpu_gset 0
         echo "CALL migrate.apply('$work/apply/b$b', track => 'b$b');"
         cpu_gset 1
-        echo "SELECT '$mode ' || (:c1 - :c0) / 1000 || ' ' || (:u1 - :u0) * 10000;"
+        echo "SELECT '$mode ' || (:c1 - :c0) / 1000 || ' ' || (:u1 - :u0) * 10000 || ' ' || (:w1 - :w0);"
     done
 } >"$work/apply.sql"
 mig_own "$work"
 mig_psql -d postgres -c "ALTER SYSTEM SET migrate.allowed_dirs = '$work'" -c "SELECT pg_reload_conf()" >/dev/null
 
-echo "PostgreSQL $MIG_PG_VERSION: $BLOCKS blocks of $ROUNDS rounds of 6 DDL statements, trigger on and off alternately"
-printf '%-8s %10s %10s %10s %10s %8s %8s\n' workload "cpu off" "cpu on" "user off" "user on" "cpu" "user"
+echo "PostgreSQL $MIG_PG_VERSION, fsync = $BENCH_FSYNC: $BLOCKS blocks of $ROUNDS rounds of 6 DDL statements, trigger on and off alternately"
+printf '%-8s %10s %10s %10s %10s %10s %10s %8s %8s %8s\n' workload "cpu off" "cpu on" "user off" "user on" "wall off" "wall on" "cpu" "user" "wall"
 for workload in by_hand apply; do
     db=bench_drift_$workload
     mig_psql -d postgres -q -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
@@ -136,11 +141,13 @@ for workload in by_hand apply; do
     # microseconds per mode, summed over its blocks
     awk -v w="$workload" '
         $1 == "fingerprint" { next }
-        { c[$1] += $2; u[$1] += $3 }
+        { c[$1] += $2; u[$1] += $3; t[$1] += $4 }
         END {
-            printf "%-8s %8.0fms %8.0fms %8.0fms %8.0fms %+7.1f%% %+7.1f%%\n", w,
+            printf "%-8s %8.0fms %8.0fms %8.0fms %8.0fms %8.0fms %8.0fms %+7.1f%% %+7.1f%% %+7.1f%%\n", w,
                 c["off"] / 1000, c["on"] / 1000, u["off"] / 1000, u["on"] / 1000,
-                (c["on"] / c["off"] - 1) * 100, (u["on"] / u["off"] - 1) * 100
+                t["off"] / 1000, t["on"] / 1000,
+                (c["on"] / c["off"] - 1) * 100, (u["on"] / u["off"] - 1) * 100,
+                (t["on"] / t["off"] - 1) * 100
         }' "$work/$workload.out"
     if [[ $workload == by_hand ]]; then
         fp=$(awk '$1 == "fingerprint" {print $2}' "$work/$workload.out" | sort -n | sed -n 3p)
