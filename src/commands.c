@@ -266,7 +266,7 @@ run_attempt(ApplyRun *ar, MigrationScript *s, const char *nontx_why,
 		else
 			nontx_enum_hint(edata, true);
 		history_record(&he);
-		drift_fingerprint_record();
+		drift_run_failed();
 		commit_and_continue();
 
 		if (!lock_failure || nontx)

@@ -972,6 +972,18 @@ drift_fingerprint_record(void)
 				"drift until the next run or SELECT migrate.acknowledge_drift().");
 }
 
+/*
+ * A migration failed, its failure row is about to commit: record the
+ * schema the migrations before it (or a dirty one) left.  A retry after a
+ * lock timeout changed nothing since the first attempt recorded it.
+ */
+void
+drift_run_failed(void)
+{
+	if (progress_attempt() <= 1)
+		drift_fingerprint_record();
+}
+
 /* a run body returned: record the fingerprint if it ran any migration */
 void
 drift_run_finished(void)

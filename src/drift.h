@@ -11,6 +11,7 @@
 
 extern void drift_check_unseen(void);
 extern void drift_run_finished(void);
+extern void drift_run_failed(void);
 extern void drift_fingerprint_record(void);
 extern void drift_status_notice(void);
 extern void drift_validate(void);

@@ -79,6 +79,7 @@ typedef struct ProgressCall
 	int			index;			/* the migration running, 1-based; 0 none */
 	char	   *script;
 	char	   *version;
+	int			attempt;		/* at the migration, 1-based */
 	int			statement;		/* of the migration, 1-based; 0 none */
 	int			line;
 	char		text[PROGRESS_TEXT_MAX + 4];
@@ -122,6 +123,13 @@ uint64
 progress_call_serial(void)
 {
 	return depth > 0 ? call_serial : 0;
+}
+
+/* the attempt at the running migration (1 for the first, 0 for none) */
+int
+progress_attempt(void)
+{
+	return depth > 0 ? cur.attempt : 0;
 }
 
 /* how many migrations the call has started so far (retries not counted) */
@@ -350,6 +358,7 @@ progress_migration(const MigrationScript *s, int attempt, int attempts)
 	cur.version = s->version ? pstrdup(s->version) : NULL;
 	MemoryContextSwitchTo(old);
 
+	cur.attempt = attempt;
 	cur.statement = 0;
 	cur.line = 0;
 	cur.text[0] = '\0';

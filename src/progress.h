@@ -25,5 +25,6 @@ extern bool progress_in_call(void);
 extern const char *progress_call_name(void);
 extern uint64 progress_call_serial(void);
 extern int	progress_migrations_started(void);
+extern int	progress_attempt(void);
 
 #endif							/* MIGRATE_PROGRESS_H */

@@ -62,6 +62,20 @@ expect "$out/apply.out" "applied V2__index.sql outside a transaction"
 [[ $(as_dba -c "SELECT reason || ' ' || recorded_by FROM migrate.schema_fingerprint") == "apply $role" ]] ||
     fail "no fingerprint was recorded after the run"
 
+# a run that fails part-way records the schema its applied migrations left
+rm -rf "$dir.fails"
+mkdir -p "$dir.fails"
+printf 'CREATE TABLE app.half_ok (a int);\n' >"$dir.fails/V1__ok.sql"
+printf 'SELECT 1 / 0;\n' >"$dir.fails/V2__fails.sql"
+mig_own "$dir.fails"
+if as_role -c "CALL migrate.apply('$dir.fails', track => 'fails')" >"$out/fails.out" 2>&1; then
+    fail "the failing run succeeded"
+fi
+[[ $(as_dba -c "SELECT 'table app.half_ok' = ANY (array(SELECT left(o, -17) FROM unnest(objects) o))
+                FROM migrate.schema_fingerprint") == t ]] ||
+    fail "the fingerprint after the failed run lacks V1's table"
+[[ $(open_rows) == 0 ]] || fail "the failed run's DDL was recorded as drift"
+
 # ---- the role's DDL by hand is drift, with who and where ---------------
 PGAPPNAME=hotfix as_role -c "ALTER TABLE app.items ADD COLUMN tmp text" >/dev/null
 PGAPPNAME=hotfix as_role -c "CREATE INDEX CONCURRENTLY items_tmp ON app.items (tmp)" >/dev/null
