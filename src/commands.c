@@ -34,6 +34,7 @@
 #include "utils/timestamp.h"
 
 #include "commands.h"
+#include "drift.h"
 #include "executor.h"
 #include "history.h"
 #include "layout.h"
@@ -43,6 +44,7 @@
 #include "nontx.h"
 #include "paths.h"
 #include "plan.h"
+#include "progress.h"
 #include "safety.h"
 #include "source.h"
 #include "staged.h"
@@ -154,6 +156,9 @@ run_attempt(ApplyRun *ar, MigrationScript *s, const char *nontx_why,
 	bool		nontx = nontx_why != NULL;
 	List	   *invalid_before = NIL;
 
+	progress_migration(s, attempt, attempts);
+	drift_check_unseen();
+
 	memset(&run, 0, sizeof(run));
 	run.script = s;
 	run.base_dir = ar->real_dir;
@@ -263,6 +268,7 @@ run_attempt(ApplyRun *ar, MigrationScript *s, const char *nontx_why,
 		else
 			nontx_enum_hint(edata, true);
 		history_record(&he);
+		drift_run_failed();
 		commit_and_continue();
 
 		if (!lock_failure || nontx)
@@ -283,6 +289,7 @@ run_attempt(ApplyRun *ar, MigrationScript *s, const char *nontx_why,
 	if (backoff > 0)
 	{
 		/* committed above: the wait holds no lock and no snapshot */
+		progress_retry_wait(attempt + 1, attempts);
 		safety_sleep_ms(backoff);
 		return false;
 	}
@@ -439,6 +446,7 @@ apply_body(ApplyRun *ar, void *arg)
 	plan_check(plan, a->out_of_order);
 	staged_check_plan(plan->pending, false);
 	lint_enforce(ar->lint, true);
+	progress_run_total(list_length(plan->pending));
 	mcxt = AllocSetContextCreate(ar->cxt, "migrate migration", ALLOCSET_DEFAULT_SIZES);
 	foreach(lc, plan->pending)
 	{
@@ -464,6 +472,7 @@ run_init(FunctionCallInfo fcinfo, ApplyRun *ar, const char *dir, const char *tra
 	ar->cxt = AllocSetContextCreate(TopMemoryContext, "migrate run", ALLOCSET_DEFAULT_SIZES);
 	ar->dir = run_strdup(ar, dir);
 	ar->track = run_strdup(ar, track);
+	progress_call_start(fcinfo, dir, track);
 }
 
 /* a copy of s (or NULL) that lives as long as the run */
@@ -493,8 +502,10 @@ run_locked(ApplyRun *ar, RunBody body, void *arg)
 	{
 		session_lock = runner_lock_acquire(ar->track, ar->nonatomic);
 		locked = true;
+		progress_call_running();
 		MemoryContextSwitchTo(ar->cxt);
 		body(ar, arg);
+		drift_run_finished();
 	}
 	PG_FINALLY();
 	{
@@ -503,6 +514,7 @@ run_locked(ApplyRun *ar, RunBody body, void *arg)
 			runner_lock_release(ar->track, session_lock);
 		MemoryContextDelete(ar->cxt);
 		ar->cxt = NULL;
+		progress_call_end();
 	}
 	PG_END_TRY();
 
@@ -659,6 +671,7 @@ migrate_status(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(ts, desc, values, nulls);
 	}
 
+	drift_status_notice();
 	SPI_finish();
 	PG_RETURN_NULL();
 }

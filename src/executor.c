@@ -41,6 +41,7 @@
 #include "compat.h"
 #include "copy.h"
 #include "executor.h"
+#include "progress.h"
 #include "safety.h"
 #include "source.h"
 #include "splitter.h"
@@ -465,6 +466,7 @@ execute_file(ExecFrame *frame, SplitterRead read, void *arg)
 			break;
 		}
 		frame->st = &st;
+		progress_statement(&st, frame->worker != NULL);
 
 		PG_TRY();
 		{

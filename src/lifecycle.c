@@ -33,11 +33,13 @@
 #include "utils/timestamp.h"
 
 #include "commands.h"
+#include "drift.h"
 #include "executor.h"
 #include "history.h"
 #include "layout.h"
 #include "migrate.h"
 #include "plan.h"
+#include "progress.h"
 #include "safety.h"
 #include "source.h"
 #include "staged.h"
@@ -286,6 +288,7 @@ undo_body(ApplyRun *ar, void *arg)
 	undo_check(plan, todo, a->target);
 	staged_check_plan(todo, true);
 	now = version_after_undo(plan, todo);
+	progress_run_total(list_length(todo));
 
 	mcxt = AllocSetContextCreate(ar->cxt, "migrate undo", ALLOCSET_DEFAULT_SIZES);
 	foreach(lc, todo)
@@ -348,6 +351,7 @@ migrate_validate(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	plan_validate(load_plan(dir, track, NULL, &real_dir), track);
+	drift_validate();
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
 	PG_RETURN_VOID();
@@ -495,7 +499,9 @@ baseline_body(ApplyRun *ar, void *arg)
 	he.type = "baseline";
 	he.execution_ms = -1;
 	he.success = true;
+	drift_check_unseen();
 	history_record(&he);
+	drift_fingerprint_record();
 	ereport(NOTICE,
 			(errmsg("migrate: track \"%s\" baselined at version %s", ar->track, a->version),
 			 errdetail("Migrations up to version %s count as applied; newer ones are pending.",
@@ -543,6 +549,7 @@ migrate_run(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	/* allocated in SPI's procedure context, which survives the commit */
 	file = required_arg(fcinfo, 0, "file");
+	progress_call_start(fcinfo, file, NULL);
 
 	memset(&s, 0, sizeof(s));
 	s.file = source_file(file);
@@ -555,11 +562,14 @@ migrate_run(PG_FUNCTION_ARGS)
 	run.script = &s;
 	run.what = "file";
 
+	drift_check_unseen();
 	nestlevel = NewGUCNestLevel();
 	execute_script(&run);
 	AtEOXact_GUC(false, nestlevel);
+	drift_fingerprint_record();
 	if (nonatomic)
 		commit_and_continue();
+	progress_call_end();
 
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");

@@ -39,6 +39,7 @@ int			migrate_history_sql_limit = 1024 * 1024;
 int			migrate_lock_timeout = 5000;
 int			migrate_lock_retries = 3;
 bool		migrate_protected = false;
+bool		migrate_track_drift = true;
 
 /* every entry of migrate.allowed_dirs must be an absolute path, and not "/" */
 static bool
@@ -243,6 +244,16 @@ _PG_init(void)
 							10 * 1024, 0, INT_MAX,
 							PGC_USERSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("migrate.track_drift",
+							 "Record DDL run outside migrate calls in migrate.drift.",
+							 "Off: the event trigger records nothing (the schema fingerprint "
+							 "still finds the changes at validate).",
+							 &migrate_track_drift,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("migrate");
 }

@@ -35,6 +35,7 @@ extern int	migrate_history_sql_limit;
 extern int	migrate_lock_timeout;
 extern int	migrate_lock_retries;
 extern bool migrate_protected;
+extern bool migrate_track_drift;
 
 /* what a script file is, from its name */
 typedef enum MigrationKind
