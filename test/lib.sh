@@ -209,8 +209,11 @@ mig_start_server() {
             return 0
         fi
         # Someone may have taken the port between the check and the start.
-        if tail -n "+$((before + 1))" "$MIG_LOG" |
-                grep -qE 'could not bind|could not create any TCP/IP sockets'; then
+        # (grep reads a file, not a pipe: grep -q quits at its first match,
+        # and a writer still writing would die of SIGPIPE, failing the test
+        # under pipefail.)
+        if tail -n "+$((before + 1))" "$MIG_LOG" >"$MIG_WORK/start.log" &&
+                grep -qE 'could not bind|could not create any TCP/IP sockets' "$MIG_WORK/start.log"; then
             port=$((port + 1))
             continue
         fi
@@ -282,11 +285,33 @@ mig_stop_cluster() {
     MIG_WORK=
 }
 
-# Print the last N (default 50) lines of the server log.
-mig_server_log_tail() {
+# The server log's size in bytes now: a mark to pass to mig_server_log_since.
+mig_server_log_mark() {
+    if [[ -n ${MIG_LOG:-} && -f $MIG_LOG ]]; then
+        stat -c %s "$MIG_LOG"
+    else
+        echo 0
+    fi
+}
+
+# mig_server_log_since MARK [MAX_LINES]: print what the server logged after
+# MARK (from mig_server_log_mark), at most MAX_LINES (default 200) lines: the
+# last ones, since a failure is usually logged at the end.
+mig_server_log_since() {
+    local mark=${1:-0} max=${2:-200} n
     [[ -n ${MIG_LOG:-} && -f $MIG_LOG ]] || return 0
-    printf -- '--- server log (last %s lines) ---\n' "${1:-50}"
-    tail -n "${1:-50}" "$MIG_LOG"
+    tail -c "+$((mark + 1))" "$MIG_LOG" >"$MIG_WORK/log_since" || return 0
+    n=$(wc -l <"$MIG_WORK/log_since")
+    if ((n == 0)); then
+        printf -- '--- server log: nothing was logged during this test ---\n'
+        return 0
+    fi
+    if ((n > max)); then
+        printf -- '--- server log during this test (last %d of %d lines) ---\n' "$max" "$n"
+    else
+        printf -- '--- server log during this test (%d lines) ---\n' "$n"
+    fi
+    tail -n "$max" "$MIG_WORK/log_since"
 }
 
 # mig_own PATH...: hand files a test created to postgres, so the server can
