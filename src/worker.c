@@ -142,6 +142,8 @@ struct WorkerSession
 
 PGDLLEXPORT void migrate_worker_main(Datum main_arg);
 
+static bool receive_until_ready(WorkerSession *ws, const char *sql);
+
 /* ----------------------------------------------------------------
  * Caller side
  * ----------------------------------------------------------------
@@ -195,6 +197,43 @@ terminate_on_detach(dsm_segment *seg, Datum arg)
 
 	if (ws->handle)
 		TerminateBackgroundWorker(ws->handle);
+}
+
+/*
+ * Wait until the postmaster has started the worker (its process exists).
+ * A worker that never ran (no free process slot, fork failed) is an error
+ * here, and not "ended unexpectedly" at its first statement; one that ran
+ * and ended at once (it could not log in, a setting was refused) said why
+ * on the queue, and that is raised instead.
+ */
+static void
+wait_for_startup(WorkerSession *ws)
+{
+	pid_t		pid;
+
+	switch (WaitForBackgroundWorkerStartup(ws->handle, &pid))
+	{
+		case BGWH_STARTED:
+			return;
+		case BGWH_POSTMASTER_DIED:
+			ereport(FATAL,
+					(errcode(ERRCODE_ADMIN_SHUTDOWN),
+					 errmsg("postmaster exited while a migrate worker was starting")));
+			break;
+		case BGWH_STOPPED:
+		case BGWH_NOT_YET_STARTED:	/* not returned by the wait */
+			break;
+	}
+	/* raises the worker's own error, if it lived long enough to send one */
+	(void) receive_until_ready(ws, NULL);
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+			 errmsg("could not start the background worker for migration \"%s\"", ws->script),
+			 errdetail("A migration with statements that cannot run in a transaction block "
+					   "runs in a background worker, and the server did not start its process; "
+					   "none of the migration's statements ran."),
+			 errhint("The server log says why (for example \"could not fork worker process\"). "
+					 "Run the command again when the server has the resources.")));
 }
 
 /*
@@ -260,7 +299,13 @@ worker_start(const char *script, MemoryContext cxt)
 	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	bgw.bgw_start_time = BgWorkerStart_ConsistentState;
 	bgw.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "migrate");
+	/*
+	 * By name, not "$libdir/migrate": the postmaster finds it through
+	 * dynamic_library_path as the caller found it, also when the extension
+	 * lives outside the server's own directories (PG 18's
+	 * extension_control_path with dynamic_library_path).
+	 */
+	snprintf(bgw.bgw_library_name, sizeof(bgw.bgw_library_name), "migrate");
 	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "migrate_worker_main");
 	snprintf(bgw.bgw_name, BGW_MAXLEN, "migrate worker for %s", script);
 	snprintf(bgw.bgw_type, BGW_MAXLEN, "migrate worker");
@@ -280,6 +325,7 @@ worker_start(const char *script, MemoryContext cxt)
 	shm_mq_set_handle(ws->from_worker, ws->handle);
 	on_dsm_detach(ws->seg, terminate_on_detach, PointerGetDatum(ws));
 	MemoryContextSwitchTo(old);
+	wait_for_startup(ws);
 	return ws;
 }
 
