@@ -28,7 +28,7 @@
 #include "compat.h"
 #include "migrate.h"
 
-PG_MODULE_MAGIC;
+MIGRATE_MODULE_MAGIC;
 
 void		_PG_init(void);
 

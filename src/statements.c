@@ -22,6 +22,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "parser/parser.h"
 #include "parser/scanner.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -170,7 +171,7 @@ migrate_split_check(PG_FUNCTION_ARGS)
 	int			ntokens;
 	int		   *kinds;
 	int		   *offs = token_offsets(sql, &ntokens, &kinds);
-	List	   *parsed = migrate_raw_parser(sql);
+	List	   *parsed = raw_parser(sql, RAW_PARSE_DEFAULT);
 	Splitter   *sp = splitter_create_text_chunked(sql, len, chunk);
 	ListCell   *lc;
 	Statement	st;

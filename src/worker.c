@@ -444,7 +444,7 @@ worker_run(WorkerSession *ws, const Statement *st, const char *file)
 	appendBinaryStringInfo(&msg, st->text, st->len);
 
 	InvalidateCatalogSnapshot();
-	res = migrate_shm_mq_send(ws->to_worker, msg.len, msg.data, false);
+	res = shm_mq_send(ws->to_worker, msg.len, msg.data, false, true);
 	pfree(msg.data);
 
 	/* if the worker is gone, it may have said why (e.g. it could not log in) */
@@ -494,7 +494,7 @@ worker_finish(WorkerSession *ws)
 	bool		open_block = ws->txstatus != 'I';
 
 	InvalidateCatalogSnapshot();
-	(void) migrate_shm_mq_send(ws->to_worker, 1, &end, false);
+	(void) shm_mq_send(ws->to_worker, 1, &end, false, true);
 	/* anything it says on the way out (nothing is expected) */
 	while (receive_until_ready(ws, NULL))
 		;
@@ -637,7 +637,7 @@ run_statement(const char *sql, MemoryContext cxt)
 			PushActiveSnapshot(GetTransactionSnapshot());
 			snapshot_set = true;
 		}
-		queries = migrate_analyze_and_rewrite(raw, sql);
+		queries = pg_analyze_and_rewrite_fixedparams(raw, sql, NULL, 0, NULL);
 		plans = pg_plan_queries(queries, sql, CURSOR_OPT_PARALLEL_OK, NULL);
 		if (snapshot_set)
 			PopActiveSnapshot();
