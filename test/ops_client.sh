@@ -121,7 +121,8 @@ grep -q 'ERROR:  migration file "V2__add_price.sql" has changed since it was app
 # ---- options reach the call --------------------------------------------
 printf 'ALTER TABLE items ADD COLUMN price numeric;\n' >"$m/V2__add_price.sql"
 "$cli" new more "$m" >/dev/null
-printf 'SELECT pg_sleep(5);\n' >"$m/V5__more.sql"
+# (a sleep far past the timeout: a stall of the machine cannot end it first)
+printf 'SELECT pg_sleep(120);\n' >"$m/V5__more.sql"
 if "$cli" apply "$m" app --statement-timeout 100ms >"$work/timeout.out" 2>&1; then
     fail "--statement-timeout was not applied"
 fi
