@@ -88,6 +88,7 @@ typedef struct HistoryRow
 #define MIGRATE_SCHEMA_VERSION 101
 
 extern int	migrate_schema_version(void);
+extern bool migrate_catch_up_allowed_dirs(void);
 extern const char *migration_kind_name(MigrationKind kind);
 pg_noreturn extern void migrate_rethrow(ErrorData *edata);
 

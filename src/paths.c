@@ -51,6 +51,8 @@ allowed_dirs(bool resolved)
 	ListCell   *lc;
 
 	if (migrate_allowed_dirs == NULL || migrate_allowed_dirs[0] == '\0')
+		(void) migrate_catch_up_allowed_dirs(); /* a reload on its way? */
+	if (migrate_allowed_dirs == NULL || migrate_allowed_dirs[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("no directory is allowed for migration files"),
@@ -159,6 +161,9 @@ path_resolve(const char *path, const char *what)
 	{
 		int			save_errno = errno;
 
+		/* pg_reload_conf() is asynchronous: a new list may be on its way */
+		if (!path_is_textually_allowed(canonical) && migrate_catch_up_allowed_dirs())
+			return path_resolve(path, what);
 		if (!path_is_textually_allowed(canonical))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -170,6 +175,8 @@ path_resolve(const char *path, const char *what)
 				 errmsg("could not access %s \"%s\": %m", what, path)));
 	}
 
+	if (!path_is_allowed(buf) && migrate_catch_up_allowed_dirs())
+		return path_resolve(path, what);
 	if (!path_is_allowed(buf))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
