@@ -143,6 +143,7 @@ struct WorkerSession
 PGDLLEXPORT void migrate_worker_main(Datum main_arg);
 
 static bool receive_until_ready(WorkerSession *ws, const char *sql);
+pg_noreturn static void worker_not_started(WorkerSession *ws);
 
 /* ----------------------------------------------------------------
  * Caller side
@@ -200,6 +201,26 @@ terminate_on_detach(dsm_segment *seg, Datum arg)
 }
 
 /*
+ * The worker never began its work: the postmaster could not start its
+ * process (no free process slot, fork failed), or the process ended before
+ * the worker's code ran (the library could not be loaded).
+ */
+static void
+worker_not_started(WorkerSession *ws)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+			 errmsg("could not start the background worker for migration \"%s\"", ws->script),
+			 errdetail("A migration with statements that cannot run in a transaction block "
+					   "runs in a background worker, and the worker did not start; none of the "
+					   "migration's statements ran."),
+			 errhint("The server log says why: for example \"could not fork worker process\" "
+					 "(run the command again when the server has the resources), or that the "
+					 "library \"migrate\" could not be loaded (it was replaced or removed while "
+					 "the server runs, or dynamic_library_path does not lead to it).")));
+}
+
+/*
  * Wait until the postmaster has started the worker (its process exists).
  * A worker that never ran (no free process slot, fork failed) is an error
  * here, and not "ended unexpectedly" at its first statement; one that ran
@@ -226,14 +247,7 @@ wait_for_startup(WorkerSession *ws)
 	}
 	/* raises the worker's own error, if it lived long enough to send one */
 	(void) receive_until_ready(ws, NULL);
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-			 errmsg("could not start the background worker for migration \"%s\"", ws->script),
-			 errdetail("A migration with statements that cannot run in a transaction block "
-					   "runs in a background worker, and the server did not start its process; "
-					   "none of the migration's statements ran."),
-			 errhint("The server log says why (for example \"could not fork worker process\"). "
-					 "Run the command again when the server has the resources.")));
+	worker_not_started(ws);
 }
 
 /*
@@ -411,10 +425,16 @@ receive_until_ready(WorkerSession *ws, const char *sql)
 	}
 }
 
-/* the worker ended without saying why */
+/*
+ * The worker ended without saying why.  If it never attached to its queue
+ * it ended before its own code ran (its library could not be loaded, it
+ * was killed at once): it never started, and none of the statements ran.
+ */
 static void
 worker_vanished(WorkerSession *ws)
 {
+	if (shm_mq_get_sender(shm_mq_get_queue(ws->from_worker)) == NULL)
+		worker_not_started(ws);
 	ereport(ERROR,
 			(errcode(ERRCODE_CONNECTION_FAILURE),
 			 errmsg("the background worker of migration \"%s\" ended unexpectedly", ws->script),

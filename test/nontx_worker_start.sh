@@ -6,7 +6,8 @@
 # connected), the call fails with insufficient_resources naming the
 # migration, a hint that points at the server log, and a failure row that is
 # not dirty (none of the statements ran); once the server can fork again,
-# the same apply succeeds.
+# the same apply succeeds.  The same error when the worker's process starts
+# but cannot load the library (dynamic_library_path leads nowhere).
 set -euo pipefail
 # shellcheck source=test/lib.sh
 . "$MIG_LIB"
@@ -69,4 +70,35 @@ mig_psql -d "$db" -c "CALL migrate.apply('$dir')" >"$out" 2>&1 || fail "apply af
 grep -q 'applied V2__index.sql outside a transaction' "$out" || fail "V2 applied outside a transaction"
 [[ $(mig_psql -d "$db" -At -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'thing_name_idx'::regclass") == t ]] ||
     fail "the concurrent build made a valid index"
+# ---- a worker whose process starts but cannot load its library ----------
+# dynamic_library_path is the postmaster's (ALTER SYSTEM and a reload): the
+# worker loads "migrate" by name through it, before any of its code runs,
+# while the caller has the library loaded already.  A cluster of its own,
+# since the shared one must keep finding the library.
+(
+    unset MIG_WORK MIG_DATA MIG_LOG MIG_SOCK MIG_FIXTURES PGHOST PGPORT
+    export MIG_PORT_BASE=$((MIG_PORT + 200))
+    trap 'mig_stop_cluster' EXIT
+    mig_start_cluster >/dev/null || fail "the second cluster did not start"
+    dir2=$MIG_WORK/allowed2/lib
+    mkdir -p "$dir2"
+    printf 'CREATE TABLE thing (id int);\nCREATE INDEX CONCURRENTLY thing_id_idx ON thing (id);\n' >"$dir2/V1__cic.sql"
+    mig_own "$dir2"
+    mig_psql -d postgres -c "CREATE EXTENSION migrate" \
+        -c "ALTER SYSTEM SET dynamic_library_path = '/nonexistent'" -c "SELECT pg_reload_conf()" >/dev/null
+    # wait until the postmaster has the new value (a new session sees it)
+    for ((i = 0; i < 600; i++)); do
+        [[ $(mig_psql -d postgres -Atc "SHOW dynamic_library_path") == /nonexistent ]] && break
+        sleep 0.1
+    done
+    ((i < 600)) || fail "the reload did not happen"
+    out2=$MIG_WORK/lib.out
+    if mig_psql -d postgres -v VERBOSITY=verbose -c "CALL migrate.apply('$dir2')" >"$out2" 2>&1; then
+        fail "the apply succeeded although its worker cannot load the library"
+    fi
+    grep -q 'ERROR:  53000: could not start the background worker for migration "V1__cic.sql"' "$out2" ||
+        { cat "$out2" >&2; fail "expected the start-up error when the worker cannot load its library"; }
+    grep -q 'could not access file "migrate"' "$MIG_LOG" ||
+        fail "the server log does not say that the library was not found"
+)
 echo "nontx_worker_start: ok"
