@@ -136,14 +136,22 @@ bool
 migrate_catch_up_allowed_dirs(void)
 {
 	char	   *before = pstrdup(migrate_allowed_dirs ? migrate_allowed_dirs : "");
-	const char *reset = GetConfigOptionResetString("migrate.allowed_dirs");
 	char	   *in_files;
 	TimestampTz start;
 	bool		changed;
 
-	/* a value SET in this session (or for a function) is not the files' */
-	if (strcmp(before, reset ? reset : "") != 0)
-		return false;
+	/*
+	 * A value SET in this session (or for a function) is not the files'.
+	 * Only a superuser can SET it, and only a superuser may read its reset
+	 * value (the setting is GUC_SUPERUSER_ONLY).
+	 */
+	if (superuser())
+	{
+		const char *reset = GetConfigOptionResetString("migrate.allowed_dirs");
+
+		if (strcmp(before, reset ? reset : "") != 0)
+			return false;
+	}
 	in_files = allowed_dirs_in_files();
 	if (in_files == NULL || strcmp(in_files, before) == 0)
 		return false;
