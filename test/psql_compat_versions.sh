@@ -64,6 +64,7 @@ SQL
 }
 
 # an index expression whose function calls another function unqualified
+# shellcheck disable=SC2016  # SQL dollar quotes, not shell expansions
 functions='CREATE FUNCTION public.lower_trim(t text) RETURNS text LANGUAGE sql IMMUTABLE
     AS $$ SELECT lower(btrim(t)) $$;
 CREATE FUNCTION public.norm(t text) RETURNS text LANGUAGE sql IMMUTABLE
