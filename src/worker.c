@@ -214,8 +214,8 @@ worker_not_started(WorkerSession *ws)
 			 errdetail("A migration with statements that cannot run in a transaction block "
 					   "runs in a background worker, and the worker did not start; none of the "
 					   "migration's statements ran."),
-			 errhint("The server log says why: for example \"could not fork worker process\" "
-					 "(run the command again when the server has the resources), or that the "
+			 errhint("The server log says why: for example that it could not fork the worker "
+					 "process (run the command again when the server has the resources), or that the "
 					 "library \"migrate\" could not be loaded (it was replaced or removed while "
 					 "the server runs, or dynamic_library_path does not lead to it).")));
 }
