@@ -230,7 +230,7 @@ REVOKE ALL ON ALL ROUTINES IN SCHEMA migrate FROM PUBLIC;
 -- the owner's privileges alone (nothing for PUBLIC).  On CREATE EXTENSION
 -- this changes nothing.
 UPDATE pg_catalog.pg_init_privs ip
-   SET initprivs = pg_catalog.acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END,
+   SET initprivs = pg_catalog.acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::pg_catalog."char",
                                          c.relowner)
   FROM pg_catalog.pg_class c
  WHERE ip.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
