@@ -23,6 +23,12 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Only what the server looks up by name is exported (see src/compat.h):
+# PG 16's PGXS hides the rest by default, earlier releases need the flag.
+ifeq ($(shell test $(VERSION_NUM) -lt 160000 && echo old),old)
+override CFLAGS += -fvisibility=hidden
+endif
+
 ifeq ($(shell test $(VERSION_NUM) -lt 130000 && echo old),old)
 $(error migrate requires PostgreSQL 13 or later, but $(PG_CONFIG) reports $(VERSION))
 endif
