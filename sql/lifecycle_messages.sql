@@ -4,7 +4,10 @@
 -- tested by test/lifecycle_*.sql; this pins the wording.)  Notices of
 -- real runs carry timings, so they are hidden with client_min_messages.
 CREATE EXTENSION migrate;
-SELECT current_setting('migrate_test.fixtures') AS fx \gset
+-- Fixtures from this source tree, allowed for this session (see core_status).
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fx :abs_srcdir '/test/fixtures'
+SET migrate.allowed_dirs = :'fx';
 \set d :fx/lifecycle_undo
 \set rep :fx/lifecycle_repeatable/v1
 \set good :fx/lifecycle_validate/good

@@ -57,3 +57,8 @@ CALL migrate.apply('small', dry_run => true);
 SET migrate.lint = error;
 CALL migrate.apply('small');
 SELECT count(*) AS applied FROM migrate.history;
+
+RESET migrate.lint;
+DROP EXTENSION migrate;
+DROP MATERIALIZED VIEW order_totals;
+DROP TABLE customers, orders;

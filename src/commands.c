@@ -34,11 +34,13 @@
 #include "utils/timestamp.h"
 
 #include "args.h"
+#include "drift.h"
 #include "layout.h"
 #include "lint.h"
 #include "migrate.h"
 #include "migration.h"
 #include "plan.h"
+#include "progress.h"
 #include "run.h"
 #include "safety.h"
 #include "source.h"
@@ -167,6 +169,7 @@ apply_body(TrackRun *run, void *arg)
 	source_check_readable(plan_scripts(plan->pending, false));
 	run_refresh_identities(plan);
 	lint_enforce(run->lint, true);
+	progress_run_total(list_length(plan->pending));
 	mcxt = AllocSetContextCreate(run->cxt, "migrate migration", ALLOCSET_DEFAULT_SIZES);
 	foreach(lc, plan->pending)
 	{
@@ -290,6 +293,7 @@ migrate_status(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(ts, desc, values, nulls);
 	}
 
+	drift_status_notice();
 	SPI_finish();
 	PG_RETURN_NULL();
 }

@@ -65,6 +65,7 @@
 #include "executor.h"
 #include "lint.h"
 #include "nontx.h"
+#include "progress.h"
 #include "safety.h"
 #include "reader.h"
 #include "source.h"
@@ -691,6 +692,7 @@ execute_file(ExecFrame *frame, Splitter *sp)
 			break;
 		}
 		frame->st = &st;
+		progress_statement(&st, frame->worker != NULL);
 
 		PG_TRY();
 		{

@@ -240,6 +240,7 @@ history_load(const char *track, MemoryContext cxt)
 	Portal		portal;
 	bool		v11 = migrate_schema_version() >= 101;
 
+	migrate_require_schema(MIGRATE_SCHEMA_1_0, "migrate.history");
 	args[0] = CStringGetTextDatum(track);
 	portal = SPI_cursor_open(NULL,
 							 v11 ?
@@ -330,6 +331,7 @@ history_record(const HistoryEntry *e)
 	int			ret;
 	const FileIdentity *id = e->identity;
 
+	migrate_require_schema(MIGRATE_SCHEMA_1_0, "migrate.history");
 	memset(nulls, ' ', sizeof(nulls));
 	nulls[20] = '\0';
 

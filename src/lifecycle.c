@@ -33,6 +33,7 @@
 #include "utils/timestamp.h"
 
 #include "args.h"
+#include "drift.h"
 #include "migration.h"
 #include "run.h"
 #include "executor.h"
@@ -40,6 +41,7 @@
 #include "layout.h"
 #include "migrate.h"
 #include "plan.h"
+#include "progress.h"
 #include "safety.h"
 #include "source.h"
 #include "staged.h"
@@ -290,6 +292,7 @@ undo_body(TrackRun *run, void *arg)
 	source_check_readable(plan_scripts(todo, true));
 	run_refresh_identities(plan);
 	now = version_after_undo(plan, todo);
+	progress_run_total(list_length(todo));
 
 	mcxt = AllocSetContextCreate(run->cxt, "migrate undo", ALLOCSET_DEFAULT_SIZES);
 	foreach(lc, todo)
@@ -352,6 +355,7 @@ migrate_validate(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	plan_validate(load_plan(dir, track, NULL, &real_dir, PLAN_VERIFY_ALL), track);
+	drift_validate();
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
 	PG_RETURN_VOID();
@@ -500,7 +504,9 @@ baseline_body(TrackRun *run, void *arg)
 	he.type = "baseline";
 	he.execution_ms = -1;
 	he.success = true;
+	drift_check_unseen();
 	history_record(&he);
+	drift_fingerprint_record();
 	ereport(NOTICE,
 			(errmsg("migrate: track \"%s\" baselined at version %s", run->track, a->version),
 			 errdetail("Migrations up to version %s count as applied; newer ones are pending.",
@@ -548,6 +554,7 @@ migrate_run(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	/* allocated in SPI's procedure context, which survives the commit */
 	file = required_arg(fcinfo, 0, "file");
+	progress_call_start(fcinfo, file, NULL);
 
 	memset(&s, 0, sizeof(s));
 	s.file = source_file(file);
@@ -560,11 +567,14 @@ migrate_run(PG_FUNCTION_ARGS)
 	exec.script = &s;
 	exec.what = "file";
 
+	drift_check_unseen();
 	nestlevel = NewGUCNestLevel();
 	execute_script(&exec);
 	AtEOXact_GUC(false, nestlevel);
+	drift_fingerprint_record();
 	if (nonatomic)
 		run_commit();
+	progress_call_end();
 
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");

@@ -46,6 +46,7 @@ static const struct config_enum_entry verify_checksums_options[] = {
 	{"always", VERIFY_ALWAYS, false},
 	{NULL, 0, false}
 };
+bool		migrate_track_drift = true;
 
 /* every entry of migrate.allowed_dirs must be an absolute path, and not "/" */
 static bool
@@ -261,6 +262,16 @@ _PG_init(void)
 							PGC_USERSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("migrate.track_drift",
+							 "Record DDL run outside migrate calls in migrate.drift.",
+							 "Off: the event trigger records nothing (the schema fingerprint "
+							 "still finds the changes at validate).",
+							 &migrate_track_drift,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("migrate");
 }
 
@@ -310,4 +321,40 @@ migrate_schema_version(void)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return version;
+}
+
+/*
+ * Refuse a call that the extension's objects in this database cannot serve.
+ *
+ * needed is the oldest schema version the caller works with
+ * (MIGRATE_SCHEMA_1_0 when the objects of 1.0 suffice); what names the
+ * call or object for the message.  Objects older than that need ALTER
+ * EXTENSION migrate UPDATE.  Objects newer than this library belong to a
+ * later release whose library this server does not have (a package
+ * downgrade, or a standby or pg_upgrade target with an older package): what
+ * they mean is unknown here, so nothing is read or written through them.
+ */
+void
+migrate_require_schema(int needed, const char *what)
+{
+	int			have = migrate_schema_version();
+
+	/* not installed: nothing of ours can have called */
+	if (have == 0)
+		return;
+	if (have > MIGRATE_SCHEMA_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the migrate extension in this database is version %d.%d, newer than its library (%d.%d)",
+						have / 100, have % 100,
+						MIGRATE_SCHEMA_VERSION / 100, MIGRATE_SCHEMA_VERSION % 100),
+				 errdetail("%s is not used through objects of a release this library does not know.", what),
+				 errhint("Install migrate %d.%d or later on this server (its package, or make install), then start a new session.",
+						 have / 100, have % 100)));
+	if (have < needed)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s needs version %d.%d of the migrate extension, but this database has %d.%d",
+						what, needed / 100, needed % 100, have / 100, have % 100),
+				 errhint("Run ALTER EXTENSION migrate UPDATE in this database.")));
 }

@@ -21,8 +21,9 @@
  * transaction or subtransaction, settings, retries, worker, history row);
  * run.c is one call's work on a track under its runner lock (lock.c), and
  * load_plan; safety.c holds the checks every changing call makes first
- * and the lock and statement timeouts of migrations.  The SQL-callable
- * entry points are thin: commands.c (apply, status), lifecycle.c (undo,
+ * and the lock and statement timeouts of migrations; drift.c records
+ * schema changes made outside migrate calls, progress.c what a running
+ * call is doing.  The SQL-callable entry points are thin: commands.c (apply, status), lifecycle.c (undo,
  * validate, repair, baseline, run), staged.c (stage, unstage), adopt.c
  * (each tool's import beside its layout), lint.c, scripts.c,
  * statements.c; their arguments and result sets: args.c.
@@ -54,6 +55,7 @@ typedef enum VerifyChecksums
 	VERIFY_CHANGED,				/* re-hash files whose identity changed */
 	VERIFY_ALWAYS				/* re-hash every file */
 } VerifyChecksums;
+extern bool migrate_track_drift;
 
 /* what a script file is, from its name */
 typedef enum MigrationKind
@@ -129,7 +131,12 @@ typedef struct HistoryRow
  */
 #define MIGRATE_SCHEMA_VERSION 101
 
+/* schema versions of the releases, for migrate_require_schema */
+#define MIGRATE_SCHEMA_1_0 100
+#define MIGRATE_SCHEMA_1_1 101
+
 extern int	migrate_schema_version(void);
+extern void migrate_require_schema(int needed, const char *what);
 extern const char *migration_kind_name(MigrationKind kind);
 pg_noreturn extern void migrate_rethrow(ErrorData *edata);
 

@@ -29,11 +29,13 @@
 #include "utils/timestamp.h"
 
 #include "executor.h"
+#include "drift.h"
 #include "history.h"
 #include "lint.h"
 #include "migrate.h"
 #include "migration.h"
 #include "nontx.h"
+#include "progress.h"
 #include "run.h"
 #include "safety.h"
 #include "worker.h"
@@ -116,6 +118,9 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 	double		ms;
 	bool		nontx = nontx_why != NULL;
 	List	   *invalid_before = NIL;
+
+	progress_migration(s, attempt, attempts);
+	drift_check_unseen();
 
 	memset(&exec, 0, sizeof(exec));
 	exec.script = s;
@@ -263,6 +268,7 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 			else
 				nontx_enum_hint(edata, true);
 			history_record(&he);
+			drift_run_failed();
 			run_commit();
 
 			if (!lock_failure || nontx)
@@ -286,6 +292,7 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 	if (backoff > 0)
 	{
 		/* committed above: the wait holds no lock and no snapshot */
+		progress_retry_wait(attempt + 1, attempts);
 		safety_sleep_ms(backoff);
 		return ATTEMPT_RETRY;
 	}

@@ -23,11 +23,13 @@
 #include "utils/memutils.h"
 
 #include "args.h"
+#include "drift.h"
 #include "history.h"
 #include "layout.h"
 #include "lock.h"
 #include "migrate.h"
 #include "plan.h"
+#include "progress.h"
 #include "reader.h"
 #include "run.h"
 #include "source.h"
@@ -152,6 +154,7 @@ run_init(FunctionCallInfo fcinfo, TrackRun *run, const char *dir, const char *tr
 	run->cxt = AllocSetContextCreate(TopMemoryContext, "migrate run", ALLOCSET_DEFAULT_SIZES);
 	run->dir = run_strdup(run, dir);
 	run->track = run_strdup(run, track);
+	progress_call_start(fcinfo, dir, track);
 }
 
 /* a copy of s (or NULL) that lives as long as the run */
@@ -181,8 +184,10 @@ run_locked(TrackRun *run, RunBody body, void *arg)
 	{
 		session_lock = runner_lock_acquire(run->track, run->nonatomic);
 		locked = true;
+		progress_call_running();
 		MemoryContextSwitchTo(run->cxt);
 		body(run, arg);
+		drift_run_finished();
 	}
 	PG_FINALLY();
 	{
@@ -191,6 +196,7 @@ run_locked(TrackRun *run, RunBody body, void *arg)
 			runner_lock_release(run->track, session_lock);
 		MemoryContextDelete(run->cxt);
 		run->cxt = NULL;
+		progress_call_end();
 	}
 	PG_END_TRY();
 

@@ -41,7 +41,7 @@ grep -q "Process $holder is running migrations on this track" "$out/c.log" || fa
 
 # while B waits it holds no snapshot (a CREATE INDEX CONCURRENTLY would wait for one)
 sleep 0.3
-waiting=$(psql -XAtq -d "$db" -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CALL migrate.apply%' AND pid <> $holder AND backend_xmin IS NULL AND backend_xid IS NULL")
+waiting=$(psql -XAtq -d "$db" -c "SELECT count(*) FROM pg_stat_activity WHERE (query LIKE 'CALL migrate.apply%' OR query LIKE '/* migrate apply %') AND pid <> $holder AND backend_xmin IS NULL AND backend_xid IS NULL")
 [[ $waiting == 1 ]] || fail "the waiting runner holds a snapshot or transaction id ($waiting)"
 
 wait "$a" || fail "first runner failed: $(cat "$out/a.log")"

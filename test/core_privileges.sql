@@ -1,5 +1,15 @@
 -- Nothing is granted to PUBLIC, and only a superuser sets the allow-list.
 BEGIN;
+-- before the library is loaded the setting is a placeholder that anyone
+-- can set; loading the library discards a value set without the right.
+-- First thing: any DDL (even of a temporary object) fires the extension's
+-- event trigger, which loads the library.
+CREATE ROLE migrate_test_nobody LOGIN;
+SET ROLE migrate_test_nobody;
+SET migrate.allowed_dirs = '/';
+RESET ROLE;
+LOAD 'migrate';
+SELECT current_setting('migrate.allowed_dirs') AS after_load \gset
 \i test/include/files.psql
 SELECT plan(12);
 
@@ -17,16 +27,11 @@ SELECT ok(NOT has_schema_privilege('public', 'migrate', 'USAGE'), 'PUBLIC cannot
 SELECT is((SELECT prosecdef FROM pg_proc WHERE oid = 'migrate.apply(text,text,boolean,boolean,text,text,text)'::regprocedure),
           false, 'apply is not SECURITY DEFINER (it must be able to commit)');
 
-CREATE ROLE migrate_test_nobody LOGIN;
 SET ROLE migrate_test_nobody;
 SELECT throws_ok(format('CALL migrate.apply(%L)', pg_temp.fx()), '42501', NULL,
                  'a role without grants cannot call apply');
--- before the library is loaded the setting is a placeholder that anyone
--- can set; loading the library discards a value set without the right
-SET migrate.allowed_dirs = '/';
 RESET ROLE;
-LOAD 'migrate';
-SELECT isnt(current_setting('migrate.allowed_dirs'), '/',
+SELECT isnt(:'after_load'::text, '/'::text,
             'a value set by a non-superuser before the library loaded is discarded');
 SET ROLE migrate_test_nobody;
 SELECT throws_ok($$SET migrate.allowed_dirs = '/'$$, '42501', NULL,

@@ -169,7 +169,8 @@ as_dba -q -c "SELECT migrate.stage('s', 'V1__x.sql', E'SELECT pg_sleep(3);\n')" 
 mig_psql -d "$db" -q -c "CALL migrate.apply('s', track => 's')" >/dev/null 2>&1 &
 holder=$!
 for ((i = 0; i < 100; i++)); do
-    [[ $(as_dba -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CALL migrate.apply(''s''%'") == 1 ]] && break
+    [[ $(as_dba -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CALL migrate.apply(''s''%'
+                     OR query LIKE '/* migrate apply % track=\"s\" %'") == 1 ]] && break
     sleep 0.1
 done
 attack >"$out/attack.out" 2>&1 <<SQL || { cat "$out/attack.out" >&2; fail "a call failed under the hostile search_path"; }

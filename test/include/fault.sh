@@ -76,7 +76,8 @@ fault_sleeper() {
     local pid
     pid=$(fault_q postgres "SELECT pid FROM pg_catalog.pg_stat_activity
                            WHERE datname = '$DB' AND wait_event = 'PgSleep'
-                             AND query LIKE 'CALL migrate.apply%'") || return 1
+                             AND (query LIKE 'CALL migrate.apply%'
+                                  OR query LIKE '/* migrate apply %')") || return 1
     [[ -n $pid ]] && printf '%s\n' "$pid"
 }
 

@@ -1,0 +1,4 @@
+-- The calls that 1.1 adds to those of 1.0 (test/upgrade/calls_1.0.sql),
+-- made at the 1.1 step of sql/oldextversions.sql and at every later one.
+-- Each engineer whose piece adds a call to 1.1 adds it here, with :track
+-- for its history and cleaning up what it creates.
