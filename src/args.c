@@ -19,6 +19,7 @@
 #include "utils/builtins.h"
 
 #include "args.h"
+#include "compat.h"
 
 /* text argument n, or NULL (also when the declaration has fewer arguments) */
 char *
@@ -51,46 +52,16 @@ call_is_nonatomic(FunctionCallInfo fcinfo)
 }
 
 /*
- * A materialized result set for an SRF: of rows (OUT parameters), set up
- * by InitMaterializedSRF on 15 and later, or of one scalar column (SETOF
- * text), which InitMaterializedSRF does not describe by itself.
+ * The tuplestore and row shape of an SRF's result (InitMaterializedSRF):
+ * of rows (OUT parameters) or of one scalar column (SETOF text), as the
+ * query expects them.
  */
 Tuplestorestate *
 materialize_result(FunctionCallInfo fcinfo, TupleDesc *desc)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext old;
-	Oid			rettype;
-	TypeFuncClass cls;
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	cls = get_call_result_type(fcinfo, &rettype, desc);
-#if PG_VERSION_NUM >= 150000
-	if (cls == TYPEFUNC_COMPOSITE)
-	{
-		InitMaterializedSRF(fcinfo, 0);
-		*desc = rsinfo->setDesc;
-		return rsinfo->setResult;
-	}
-#endif
-	if (cls != TYPEFUNC_COMPOSITE && cls != TYPEFUNC_SCALAR)
-		elog(ERROR, "return type must be a row type or a scalar");
-
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	if (cls == TYPEFUNC_SCALAR)
-	{
-		*desc = CreateTemplateTupleDesc(1);
-		TupleDescInitEntry(*desc, (AttrNumber) 1, "result", rettype, -1, 0);
-	}
-	else
-		*desc = CreateTupleDescCopy(*desc);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
-	rsinfo->setDesc = *desc;
-	MemoryContextSwitchTo(old);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	*desc = rsinfo->setDesc;
 	return rsinfo->setResult;
 }

@@ -35,6 +35,7 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
+#include "parser/parser.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
@@ -162,13 +163,8 @@ nontx_needs_top_level(Node *n)
 					return "REINDEX SYSTEM";
 				if (r->kind == REINDEX_OBJECT_DATABASE)
 					return "REINDEX DATABASE";
-#ifdef MIGRATE_REINDEX_HAS_PARAMS
 				if (has_option(r->params, "concurrently", true))
 					return "REINDEX CONCURRENTLY";
-#else
-				if (r->concurrent)
-					return "REINDEX CONCURRENTLY";
-#endif
 				return NULL;
 			}
 		case T_VacuumStmt:
@@ -211,16 +207,13 @@ nontx_needs_top_level(Node *n)
 			{
 				case ALTER_SUBSCRIPTION_REFRESH:
 				case ALTER_SUBSCRIPTION_SET_PUBLICATION:
-#ifdef MIGRATE_HAS_SUBSCRIPTION_ADD_DROP
 				case ALTER_SUBSCRIPTION_ADD_PUBLICATION:
 				case ALTER_SUBSCRIPTION_DROP_PUBLICATION:
-#endif
 					/* with refresh (the default) */
 					return "ALTER SUBSCRIPTION with refresh";
 				default:
 					return NULL;
 			}
-#ifdef MIGRATE_HAS_DETACH_CONCURRENTLY
 		case T_AlterTableStmt:
 			{
 				ListCell   *lc;
@@ -235,7 +228,6 @@ nontx_needs_top_level(Node *n)
 				}
 				return NULL;
 			}
-#endif
 		default:
 			return NULL;
 	}
