@@ -262,7 +262,7 @@ run_attempt(ApplyRun *ar, MigrationScript *s, const char *nontx_why,
 				ereport(WARNING,
 						(errmsg("migration \"%s\" stopped part-way and is now dirty", s->name),
 						 errdetail("%s", summary),
-						 errhint("%s", NONTX_REPAIR_HINT)));
+						 errhint("%s", nontx_repair_hint(s->kind == MIGRATION_UNDO))));
 			}
 		}
 		else
@@ -370,7 +370,7 @@ version_after(MigrationPlan *plan, int applied)
 
 		if (i++ >= applied)
 			break;
-		if (e->version && (v == NULL || version_cmp(e->version, v) > 0))
+		if (e->version && (v == NULL || plan_version_cmp(plan, e->version, v) > 0))
 			v = e->version;
 	}
 	return v;
@@ -384,7 +384,7 @@ pending_reason(MigrationPlan *plan, PlanEntry *e)
 		return e->applied ? " (repeatable, changed since its last run)" : " (repeatable)";
 	if (e->state == STATE_FAILED)
 		return " (its last attempt failed)";
-	if (plan->current && version_cmp(e->version, plan->current) < 0)
+	if (plan->current && plan_version_cmp(plan, e->version, plan->current) < 0)
 		return " (out of order)";
 	if (e->state == STATE_UNDONE)
 		return " (undone before)";
@@ -547,7 +547,7 @@ migrate_apply(PG_FUNCTION_ARGS)
 	if (statement_timeout)
 		safety_check_statement_timeout(statement_timeout);
 	if (target)
-		target = version_check(target);
+		target = version_arg(target);
 
 	run_init(fcinfo, &ar, dir, track);
 	a.target = run_strdup(&ar, target);
@@ -670,6 +670,7 @@ migrate_status(PG_FUNCTION_ARGS)
 			nulls[6] = nulls[7] = true;
 		tuplestore_putvalues(ts, desc, values, nulls);
 	}
+	plan_status_files(plan, ts, desc);
 
 	drift_status_notice();
 	SPI_finish();

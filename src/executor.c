@@ -64,6 +64,7 @@ typedef struct ExecFrame
 	int			executed;		/* statements run so far */
 	int			commit_line;	/* line of an absorbed COMMIT, or 0 */
 	WorkerSession *worker;		/* outside a transaction: run statements there */
+	int			split;			/* the splitter's dialect (SourceFile.split) */
 	int			copy_error_line;	/* line of a COPY data row that failed */
 	char	  **restrict_key;	/* \restrict in effect (shared with includes) */
 	MemoryContext cxt;			/* lives as long as the migration */
@@ -445,6 +446,8 @@ execute_file(ExecFrame *frame, SplitterRead read, void *arg)
 	Statement	st;
 	StatementTimer timer;
 
+	splitter_set_dialect(sp, frame->split);
+
 	/* in memory (its address is taken), so PG_CATCH sees whether it is armed */
 	memset(&timer, 0, sizeof(timer));
 	errcallback.callback = exec_error_callback;
@@ -530,6 +533,7 @@ execute_script(ScriptRun *run)
 	frame.dir = dir;
 	frame.base_dir = run->base_dir ? run->base_dir : dir;
 	frame.worker = run->worker;
+	frame.split = s->file->split;
 
 	staged_check_run(s->file);
 	tap.reader = source_open(s->file);

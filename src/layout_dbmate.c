@@ -33,6 +33,13 @@ dbmate_claims(LayoutDir *dir, const SourceFile *f)
 	return scan->count[SECTION_DBMATE_UP] > 0 || scan->count[SECTION_DBMATE_DOWN] > 0;
 }
 
+/* the down section of the same file */
+static char *
+dbmate_undo_name(const MigrationScript *s)
+{
+	return psprintf("a \"-- migrate:down\" section at the end of %s", s->name);
+}
+
 static void
 dbmate_build(LayoutDir *dir, List *files, ScriptSet *set)
 {
@@ -46,5 +53,6 @@ const Layout layout_dbmate = {
 	.claims = dbmate_claims,
 	.build = dbmate_build,
 	.naming_hint = "dbmate files are named <version>_<name>.sql and begin with a "
-	"\"-- migrate:up\" line; a misnamed file is never skipped."
+	"\"-- migrate:up\" line; a misnamed file is never skipped.",
+	.undo_name = dbmate_undo_name
 };

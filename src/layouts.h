@@ -42,6 +42,22 @@ typedef struct Layout
 	void		(*build) (LayoutDir *dir, List *files, ScriptSet *set);
 
 	const char *naming_hint;	/* errhint for a .sql file that fits no name */
+
+	/* how its versions sort; NULL: numerically (version_cmp) */
+	VersionOrder order;
+
+	/*
+	 * For a .sql file it did not claim: why the tool never runs it (the file
+	 * is then ignored, with a NOTICE), or NULL (the file is misnamed, and
+	 * refused).  NULL: every such file is misnamed.
+	 */
+	const char *(*ignores) (LayoutDir *dir, const SourceFile *f);
+
+	/* the name a misnamed file (last component) probably meant, or NULL */
+	char	   *(*suggest) (const char *base);
+
+	/* the file to create to undo versioned script s */
+	char	   *(*undo_name) (const MigrationScript *s);
 } Layout;
 
 extern const Layout layout_flyway;
@@ -53,11 +69,13 @@ extern const Layout layout_diesel;
 extern const Layout layout_prisma;
 extern const Layout layout_drizzle;
 extern const Layout layout_sqitch;
+extern const Layout layout_sql_migrate;
 
 /* helpers for the parsers (layout.c) */
 extern const char *layout_base_name(const char *name);
 extern bool layout_has_suffix(const char *s, const char *suffix);
 extern size_t layout_digits(const char *s);
+extern bool layout_is_number(const char *s);
 extern char *layout_description(const char *s, size_t len);
 extern SourceFile *layout_find_file(LayoutDir *dir, const char *name);
 /* layouts recognised by file names alone (Flyway, golang-migrate, timestamped) */
@@ -71,8 +89,6 @@ typedef bool (*LayoutFolderParser) (const char *name, char **folder,
 									char **version, char **description);
 extern bool layout_folder_claims(LayoutDir *dir, const SourceFile *f, LayoutFolderParser parse,
 								 const char *up_name, const char *down_name);
-extern void layout_folder_build(List *files, ScriptSet *set, LayoutFolderParser parse,
-								const char *up_name);
 
 extern MigrationScript *layout_add_script(ScriptSet *set, SourceFile *f, MigrationKind kind,
 										  char *version, char *description);
@@ -85,6 +101,8 @@ typedef enum SectionKind
 	SECTION_DBMATE_DOWN,		/* -- migrate:down */
 	SECTION_NODE_UP,			/* -- Up Migration */
 	SECTION_NODE_DOWN,			/* -- Down Migration */
+	SECTION_SQLMIGRATE_UP,		/* -- +migrate Up */
+	SECTION_SQLMIGRATE_DOWN,	/* -- +migrate Down */
 	SECTION_KINDS
 } SectionKind;
 
@@ -101,6 +119,11 @@ extern bool sections_any_marker(LayoutDir *dir, const SourceFile *f);
 extern bool sections_numbered_name(const char *base);
 extern int	sections_dbmate_marker(const char *line, size_t len);
 extern int	sections_node_marker(const char *line, size_t len);
+extern int	sections_sqlmigrate_marker(const char *line, size_t len);
+extern bool sections_sqlmigrate_command(const char *line, size_t len, const char *command);
+extern void sections_check(const SectionScan *scan, const SourceFile *f, const char *tool,
+						   SectionKind up, SectionKind down,
+						   const char *up_text, const char *down_text);
 extern void sections_build(LayoutDir *dir, List *files, ScriptSet *set, const char *tool,
 						   SectionMarker marker, SectionKind up, SectionKind down,
 						   const char *up_text, const char *down_text);

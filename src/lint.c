@@ -585,6 +585,7 @@ lint_read_script(LintState *ls, const SourceFile *file)
 	lr->lineno = 1;
 	lr->reader = source_open(file);
 	sp = splitter_create(lint_read, lr);
+	splitter_set_dialect(sp, file->split);
 	for (;;)
 	{
 		CHECK_FOR_INTERRUPTS();

@@ -19,6 +19,7 @@
 	"IF NOT EXISTS), since the migration runs again from its first statement. " \
 	"Then run SELECT migrate.repair(dir) and apply again."
 
+extern const char *nontx_repair_hint(bool undo);
 extern bool nontx_detect(const MigrationScript *s, char **why);
 extern List *nontx_invalid_indexes(void);
 extern bool nontx_describe_failure(const char *script, WorkerSession *ws,
