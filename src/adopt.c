@@ -36,6 +36,9 @@
  *	                  project.  Needs dir: sqitch deploys in plan order,
  *	                  so the deployed changes must be the plan's first
  *	                  ones, and the n-th is version n.
+ *	  sql-migrate     gorp_migrations (id, applied_at): one row per applied
+ *	                  file, id its file name, which is the version in
+ *	                  sql-migrate's layout (rows_sql_migrate).
  * The table is looked up by schema and name, never through search_path
  * (a view named flyway_schema_history earlier on a superuser's path would
  * run its functions with the superuser's rights): in schema => (default:
@@ -83,7 +86,8 @@ typedef enum AdoptTool
 	TOOL_GOLANG,
 	TOOL_DBMATE,
 	TOOL_DRIZZLE,
-	TOOL_SQITCH
+	TOOL_SQITCH,
+	TOOL_SQL_MIGRATE
 } AdoptTool;
 
 /* what adopt knows of a tool */
@@ -105,6 +109,7 @@ static const ToolInfo tools[] = {
 	[TOOL_DRIZZLE] = {"drizzle", "drizzle.__drizzle_migrations", "id, hash, created_at", true},
 	[TOOL_SQITCH] = {"sqitch", "sqitch.changes",
 	"change_id, change, project, committed_at, committer_name", true},
+	[TOOL_SQL_MIGRATE] = {"sql-migrate", "gorp_migrations", "id, applied_at", false},
 };
 
 /* one row to record in migrate.history */
@@ -160,7 +165,7 @@ find_tool(const char *name)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown migration tool \"%s\"", name),
 			 errhint("migrate.adopt knows flyway, node-pg-migrate, golang-migrate, dbmate, "
-					 "drizzle and sqitch.")));
+					 "drizzle, sqitch and sql-migrate.")));
 	return TOOL_FLYWAY;			/* keep compiler quiet */
 }
 
@@ -771,6 +776,40 @@ rows_sqitch(Adoption *a)
 	}
 }
 
+/*
+ * sql-migrate's gorp_migrations: one row per applied file, id its name
+ * (what sql-migrate's layout takes as the version), in the order applied.
+ * A checksum column that forks of sql-migrate add is not ours: not read.
+ */
+static void
+rows_sql_migrate(Adoption *a)
+{
+	uint64		i;
+
+	query(psprintf("SELECT id::pg_catalog.text, applied_at::pg_catalog.timestamptz FROM %s "
+				   "ORDER BY applied_at, id", a->table), 0, NULL);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *id = value(i, 1);
+		AdoptRow   *r;
+
+		CHECK_FOR_INTERRUPTS();
+		if (id == NULL || *id == '\0' || strchr(id, '/') != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("sql-migrate history table %s has an id that is no file name: \"%s\"",
+							a->table, id ? id : ""),
+					 errhint("sql-migrate records the name of each migration file it applied.")));
+		r = new_row(a, id, "versioned", NULL, NULL);
+		if (r->script == NULL)
+		{
+			r->script = id;
+			r->description = layout_sql_migrate_description(id);
+		}
+		set_installed_on(r, i, 2);
+	}
+}
+
 /* has the track a row for this version (or this repeatable script)? */
 static bool
 known(List *history, AdoptRow *r)
@@ -847,6 +886,9 @@ adopt_body(ApplyRun *ar, void *arg)
 			break;
 		case TOOL_SQITCH:
 			rows_sqitch(a);
+			break;
+		case TOOL_SQL_MIGRATE:
+			rows_sql_migrate(a);
 			break;
 	}
 

@@ -111,13 +111,19 @@ sql_migrate_claims(LayoutDir *dir, const SourceFile *f)
 	return sections_scan(dir, f)->count[SECTION_SQLMIGRATE_UP] > 0;
 }
 
-/* the description of a name: after its number and one '-' or '_', '_' as ' ' */
-static char *
-sql_migrate_description(const char *name)
+/*
+ * The description of a name: after its number and one '-' or '_', '_' as
+ * ' ', without ".sql" (also for migrate.adopt)
+ */
+char *
+layout_sql_migrate_description(const char *name)
 {
 	size_t		digits = layout_digits(name);
 	const char *p = name + digits;
-	size_t		len = strlen(p) - 4;	/* without ".sql" */
+	size_t		len = strlen(p);
+
+	if (layout_has_suffix(p, ".sql"))
+		len -= 4;
 
 	if (digits > 0 && len > 0 && (*p == '_' || *p == '-'))
 	{
@@ -142,7 +148,7 @@ sql_migrate_build(LayoutDir *dir, List *files, ScriptSet *set)
 
 		sections_check(scan, f, "sql-migrate", SECTION_SQLMIGRATE_UP, SECTION_SQLMIGRATE_DOWN,
 					   "-- +migrate Up", "-- +migrate Down");
-		description = sql_migrate_description(f->name);
+		description = layout_sql_migrate_description(f->name);
 		up = source_section(f, sections_sqlmigrate_marker, 1);
 		up->split = SPLIT_STATEMENT_BLOCKS;
 		/* without a down section, the undo script is empty: sql-migrate's */

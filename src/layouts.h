@@ -150,6 +150,7 @@ typedef struct SqitchPlan
 } SqitchPlan;
 
 extern List *drizzle_journal(LayoutDir *dir);
+extern char *layout_sql_migrate_description(const char *name);
 extern SqitchPlan *sqitch_plan(LayoutDir *dir);
 extern void layout_dir_init(LayoutDir *dir, List *files);
 
