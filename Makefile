@@ -34,7 +34,8 @@ DATA = $(notdir $(wildcard $(MIGRATE_SRCDIR)/$(EXTENSION)--*.sql))
 REGRESS = $(patsubst $(MIGRATE_SRCDIR)/sql/%.sql,%,$(sort $(wildcard $(MIGRATE_SRCDIR)/sql/*.sql)))
 REGRESS_OPTS = --load-extension=plpgsql
 
-PG_CPPFLAGS = -I$(MIGRATE_SRCDIR)/src
+# MIGRATE_VERSION: the library's version, shown by PG 18's pg_get_loaded_modules()
+PG_CPPFLAGS = -I$(MIGRATE_SRCDIR)/src -DMIGRATE_VERSION=\"$(EXTVERSION)\"
 # Warnings are errors on every supported version.  PostgreSQL's own headers
 # raise -Wunused-parameter under -Wextra (15, 17, 18), and only that.
 # MIGRATE_WERROR= builds without -Werror (a distribution's newer compiler).
@@ -47,8 +48,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-ifeq ($(shell test $(VERSION_NUM) -lt 130000 && echo old),old)
-$(error migrate requires PostgreSQL 13 or later, but $(PG_CONFIG) reports $(VERSION))
+# 15, 17 and 18 are tested; 16 should work (untested); 13 and 14 are past
+# their end of life and not supported.
+ifeq ($(shell test $(VERSION_NUM) -lt 150000 && echo old),old)
+$(error migrate requires PostgreSQL 15 or later, but $(PG_CONFIG) reports $(VERSION))
 endif
 
 # An out-of-tree build compiles src/NAME.c into ./src/NAME.o: make the

@@ -20,13 +20,9 @@ void
 digest_init(ScriptDigest *d)
 {
 	d->size = 0;
-#if PG_VERSION_NUM >= 140000
 	d->ctx = pg_cryptohash_create(PG_SHA256);
 	if (d->ctx == NULL || pg_cryptohash_init(d->ctx) < 0)
 		elog(ERROR, "could not initialize SHA-256 context");
-#else
-	pg_sha256_init(&d->ctx);
-#endif
 }
 
 /* add normalized text */
@@ -34,12 +30,8 @@ void
 digest_update(ScriptDigest *d, const char *data, size_t len)
 {
 	d->size += len;
-#if PG_VERSION_NUM >= 140000
 	if (pg_cryptohash_update(d->ctx, (const uint8 *) data, len) < 0)
 		elog(ERROR, "could not update SHA-256 context");
-#else
-	pg_sha256_update(&d->ctx, (const uint8 *) data, len);
-#endif
 }
 
 /* finish: hex must have room for MIGRATE_CHECKSUM_LEN bytes */
@@ -50,14 +42,10 @@ digest_final(ScriptDigest *d, char *hex)
 	static const char digits[] = "0123456789abcdef";
 	int			i;
 
-#if PG_VERSION_NUM >= 140000
-	if (migrate_cryptohash_final(d->ctx, bin, sizeof(bin)) < 0)
+	if (pg_cryptohash_final(d->ctx, bin, sizeof(bin)) < 0)
 		elog(ERROR, "could not finalize SHA-256 context");
 	pg_cryptohash_free(d->ctx);
 	d->ctx = NULL;
-#else
-	pg_sha256_final(&d->ctx, bin);
-#endif
 	for (i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
 	{
 		hex[2 * i] = digits[bin[i] >> 4];

@@ -8,16 +8,13 @@
 #ifndef MIGRATE_CHECKSUM_H
 #define MIGRATE_CHECKSUM_H
 
-#include "compat.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "migrate.h"
 
 typedef struct ScriptDigest
 {
-#if PG_VERSION_NUM >= 140000
 	pg_cryptohash_ctx *ctx;
-#else
-	pg_sha256_ctx ctx;
-#endif
 	int64		size;			/* normalized bytes fed so far */
 } ScriptDigest;
 

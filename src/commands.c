@@ -34,6 +34,7 @@
 #include "utils/timestamp.h"
 
 #include "commands.h"
+#include "compat.h"
 #include "drift.h"
 #include "executor.h"
 #include "history.h"
@@ -557,41 +558,18 @@ migrate_apply(PG_FUNCTION_ARGS)
 }
 
 /*
- * A materialized result set for an SRF, on every supported version: of
- * rows (OUT parameters) or of one scalar column (SETOF text).
+ * The tuplestore and row shape of an SRF's result (InitMaterializedSRF):
+ * of rows (OUT parameters) or of one scalar column (SETOF text), as the
+ * query expects them.
  */
 Tuplestorestate *
 materialize_result(FunctionCallInfo fcinfo, TupleDesc *desc)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext old;
-	Tuplestorestate *ts;
-	Oid			rettype;
-	TypeFuncClass cls;
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	cls = get_call_result_type(fcinfo, &rettype, desc);
-	if (cls != TYPEFUNC_COMPOSITE && cls != TYPEFUNC_SCALAR)
-		elog(ERROR, "return type must be a row type or a scalar");
-
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	if (cls == TYPEFUNC_SCALAR)
-	{
-		*desc = CreateTemplateTupleDesc(1);
-		TupleDescInitEntry(*desc, (AttrNumber) 1, "result", rettype, -1, 0);
-	}
-	else
-		*desc = CreateTupleDescCopy(*desc);
-	ts = tuplestore_begin_heap(true, false, work_mem);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = ts;
-	rsinfo->setDesc = *desc;
-	MemoryContextSwitchTo(old);
-	return ts;
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	*desc = rsinfo->setDesc;
+	return rsinfo->setResult;
 }
 
 /*

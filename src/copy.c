@@ -37,6 +37,7 @@
 #include "parser/parse_collate.h"
 #include "parser/parse_expr.h"
 #include "parser/parse_relation.h"
+#include "parser/parser.h"
 #include "utils/acl.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -101,7 +102,6 @@ copy_read(void *outbuf, int minread, int maxread)
 int
 copy_current_line(void)
 {
-#ifdef MIGRATE_COPY_STATE_VISIBLE
 	ErrorContextCallback *e;
 
 	if (active_feed == NULL || active_feed->cstate == NULL)
@@ -115,7 +115,6 @@ copy_current_line(void)
 			return n > 0 ? active_feed->first_line + (int) (n - 1) : 0;
 		}
 	}
-#endif
 	return 0;
 }
 
@@ -182,12 +181,6 @@ copy_where(ParseState *pstate, ParseNamespaceItem *nsitem, Node *where)
 
 	if (where == NULL)
 		return NULL;
-#ifndef MIGRATE_COPY_STATE_VISIBLE
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("COPY FROM STDIN with WHERE is not supported in a migration on this PostgreSQL version"),
-			 errhint("Load the rows without WHERE, then delete the ones not wanted.")));
-#endif
 	addNSItemToQuery(pstate, nsitem, false, true, true);
 	qual = transformExpr(pstate, where, EXPR_KIND_COPY_WHERE);
 	qual = coerce_to_boolean(pstate, qual, "WHERE");
@@ -201,7 +194,7 @@ copy_where(ParseState *pstate, ParseNamespaceItem *nsitem, Node *where)
 static CopyStmt *
 parse_copy(const char *sql)
 {
-	List	   *parsed = migrate_raw_parser(sql);
+	List	   *parsed = raw_parser(sql, RAW_PARSE_DEFAULT);
 	Node	   *node;
 	CopyStmt   *stmt;
 
@@ -289,8 +282,8 @@ copy_from_script(const char *sql, Splitter *sp, int *error_line)
 		check_copy_rights(pstate, nsitem, rel, stmt->attlist);
 
 		PushActiveSnapshot(GetTransactionSnapshot());
-		feed.cstate = migrate_begin_copy_from(pstate, rel, where, copy_read,
-											  stmt->attlist, options);
+		feed.cstate = BeginCopyFrom(pstate, rel, where, NULL, false, copy_read,
+									stmt->attlist, options);
 		processed = CopyFrom(feed.cstate);
 		EndCopyFrom(feed.cstate);
 		feed.cstate = NULL;

@@ -36,6 +36,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "parser/parser.h"
 #include "utils/memutils.h"
 
 #include "compat.h"
@@ -204,7 +205,7 @@ as_transaction_stmt(Statement *st)
 
 	if (!maybe_transaction_control(st->first_word))
 		return NULL;
-	parsed = migrate_raw_parser(st->text);
+	parsed = raw_parser(st->text, RAW_PARSE_DEFAULT);
 	if (list_length(parsed) != 1)
 		return NULL;
 	node = ((RawStmt *) linitial(parsed))->stmt;

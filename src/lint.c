@@ -469,7 +469,7 @@ lint_file_statement(LintState *ls, const Statement *st)
 	{
 		PG_TRY();
 		{
-			parsed = migrate_raw_parser(st->text);
+			parsed = raw_parser(st->text, RAW_PARSE_DEFAULT);
 		}
 		PG_CATCH();
 		{

@@ -18,6 +18,10 @@
 #include "access/table.h"
 #include "catalog/pg_extension.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/interrupt.h"
+#include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -29,7 +33,7 @@
 #include "lint.h"
 #include "migrate.h"
 
-PG_MODULE_MAGIC;
+MIGRATE_MODULE_MAGIC;
 
 void		_PG_init(void);
 
@@ -82,6 +86,101 @@ check_allowed_dirs(char **newval, void **extra, GucSource source)
 	pfree(rawstring);
 	list_free_deep(elemlist);
 	return ok;
+}
+
+/* how long a refused path waits for a reload that the files call for */
+#define RELOAD_WAIT_MS 10000
+
+/*
+ * migrate.allowed_dirs as the configuration files set it now (what the
+ * next reload gives), or NULL if they do not set it or cannot be read.
+ * The files are read as the server reads them: postgresql.conf with its
+ * includes, then postgresql.auto.conf (ALTER SYSTEM) in the data
+ * directory; the last setting wins.
+ */
+static char *
+allowed_dirs_in_files(void)
+{
+	ConfigVariable *head = NULL;
+	ConfigVariable *tail = NULL;
+	ConfigVariable *item;
+	char	   *value = NULL;
+
+	/* depth 0: the start of the include chain (CONF_FILE_START_DEPTH) */
+	if (ConfigFileName == NULL ||
+		!ParseConfigFile(ConfigFileName, true, NULL, 0, 0, DEBUG2, &head, &tail) ||
+		!ParseConfigFile(PG_AUTOCONF_FILENAME, false, NULL, 0, 0, DEBUG2, &head, &tail))
+	{
+		FreeConfigVariables(head);
+		return NULL;
+	}
+	for (item = head; item; item = item->next)
+	{
+		if (!item->ignore && pg_strcasecmp(item->name, "migrate.allowed_dirs") == 0)
+			value = item->value;
+	}
+	value = value ? pstrdup(value) : NULL;
+	FreeConfigVariables(head);
+	return value;
+}
+
+/*
+ * A path was refused: was the allow-list this session has out of date?
+ * pg_reload_conf() only signals the postmaster, which signals every
+ * backend, and a backend reloads between statements; so right after
+ *     ALTER SYSTEM SET migrate.allowed_dirs = '...'; SELECT pg_reload_conf();
+ * the next statement of the same session may still run with the old list.
+ * When the configuration files hold another value than this session's,
+ * wait (up to RELOAD_WAIT_MS) for the reload signal, then reload here, as
+ * the session would have done before this statement (PostgreSQL reloads a
+ * session's configuration between statements, also inside a transaction
+ * block; the GUC machinery keeps SET and SET LOCAL values over a reload).
+ * Nothing is read from a file the server would not read at a reload, and
+ * a value SET in the session stays: then there is nothing to wait for.
+ * (A value from ALTER ROLE or ALTER DATABASE ... SET is not told apart
+ * from the files' here: if the files differ, the refusal comes after the
+ * wait.)  Returns true if migrate.allowed_dirs changed: the caller checks
+ * the path again.
+ */
+bool
+migrate_catch_up_allowed_dirs(void)
+{
+	char	   *before = pstrdup(migrate_allowed_dirs ? migrate_allowed_dirs : "");
+	char	   *in_files;
+	TimestampTz start;
+	bool		changed;
+
+	/*
+	 * A value SET in this session (or for a function) is not the files'.
+	 * Only a superuser can SET it, and only a superuser may read its reset
+	 * value (the setting is GUC_SUPERUSER_ONLY).
+	 */
+	if (superuser())
+	{
+		const char *reset = GetConfigOptionResetString("migrate.allowed_dirs");
+
+		if (strcmp(before, reset ? reset : "") != 0)
+			return false;
+	}
+	in_files = allowed_dirs_in_files();
+	if (in_files == NULL || strcmp(in_files, before) == 0)
+		return false;
+	start = GetCurrentTimestamp();
+	while (!ConfigReloadPending &&
+		   !TimestampDifferenceExceeds(start, GetCurrentTimestamp(), RELOAD_WAIT_MS))
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (!ConfigReloadPending)
+		return false;
+	ConfigReloadPending = false;
+	ProcessConfigFile(PGC_SIGHUP);
+	changed = strcmp(before, migrate_allowed_dirs ? migrate_allowed_dirs : "") != 0;
+	pfree(before);
+	return changed;
 }
 
 /*

@@ -100,6 +100,7 @@ typedef struct HistoryRow
 
 extern int	migrate_schema_version(void);
 extern void migrate_require_schema(int needed, const char *what);
+extern bool migrate_catch_up_allowed_dirs(void);
 extern const char *migration_kind_name(MigrationKind kind);
 pg_noreturn extern void migrate_rethrow(ErrorData *edata);
 

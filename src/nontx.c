@@ -35,6 +35,7 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
+#include "parser/parser.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
@@ -203,13 +204,8 @@ needs_top_level(Node *n)
 					return "REINDEX SYSTEM";
 				if (r->kind == REINDEX_OBJECT_DATABASE)
 					return "REINDEX DATABASE";
-#ifdef MIGRATE_REINDEX_HAS_PARAMS
 				if (has_option(r->params, "concurrently", true))
 					return "REINDEX CONCURRENTLY";
-#else
-				if (r->concurrent)
-					return "REINDEX CONCURRENTLY";
-#endif
 				return NULL;
 			}
 		case T_VacuumStmt:
@@ -252,16 +248,13 @@ needs_top_level(Node *n)
 			{
 				case ALTER_SUBSCRIPTION_REFRESH:
 				case ALTER_SUBSCRIPTION_SET_PUBLICATION:
-#ifdef MIGRATE_HAS_SUBSCRIPTION_ADD_DROP
 				case ALTER_SUBSCRIPTION_ADD_PUBLICATION:
 				case ALTER_SUBSCRIPTION_DROP_PUBLICATION:
-#endif
 					/* with refresh (the default) */
 					return "ALTER SUBSCRIPTION with refresh";
 				default:
 					return NULL;
 			}
-#ifdef MIGRATE_HAS_DETACH_CONCURRENTLY
 		case T_AlterTableStmt:
 			{
 				ListCell   *lc;
@@ -276,7 +269,6 @@ needs_top_level(Node *n)
 				}
 				return NULL;
 			}
-#endif
 		default:
 			return NULL;
 	}
@@ -342,7 +334,7 @@ statement_needs_top_level(const Statement *st)
 
 	PG_TRY();
 	{
-		parsed = migrate_raw_parser(st->text);
+		parsed = raw_parser(st->text, RAW_PARSE_DEFAULT);
 		foreach(lc, parsed)
 		{
 			what = needs_top_level(((RawStmt *) lfirst(lc))->stmt);

@@ -192,6 +192,8 @@ allowed_dirs(bool resolved)
 	ListCell   *lc;
 
 	if (migrate_allowed_dirs == NULL || migrate_allowed_dirs[0] == '\0')
+		(void) migrate_catch_up_allowed_dirs(); /* a reload on its way? */
+	if (migrate_allowed_dirs == NULL || migrate_allowed_dirs[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("no directory is allowed for migration files"),
@@ -374,6 +376,9 @@ path_resolve(const char *path, const char *what)
 	{
 		int			save_errno = errno;
 
+		/* pg_reload_conf() is asynchronous: a new list may be on its way */
+		if (!path_is_textually_allowed(canonical) && migrate_catch_up_allowed_dirs())
+			return path_resolve(path, what);
 		if (!path_is_textually_allowed(canonical))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -389,6 +394,9 @@ path_resolve(const char *path, const char *what)
 	/* where a path leads is the superuser's business only */
 	show_real = strcmp(buf, canonical) != 0 && superuser();
 	root = path_allowed_root(buf);
+	/* a just-reloaded migrate.allowed_dirs this session has not seen yet */
+	if (root == NULL && migrate_catch_up_allowed_dirs())
+		return path_resolve(path, what);
 	if (root == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -297,7 +297,6 @@ void
 safety_lock_watch_start(void)
 {
 	lock_seen = false;
-#ifdef MIGRATE_HAVE_TIMEOUT_EVERY
 	if (LockTimeout > 0)
 	{
 		/* a few looks within every lock_timeout, at most one a second */
@@ -309,14 +308,13 @@ safety_lock_watch_start(void)
 							 TimestampTzPlusMilliseconds(GetCurrentTimestamp(), every),
 							 every);
 	}
-#endif
 }
 
 /* stop the lock watch (safe to call when it is not running) */
 void
 safety_lock_watch_stop(void)
 {
-	if (lock_watch_id != MAX_TIMEOUTS && migrate_timeout_active(lock_watch_id))
+	if (lock_watch_id != MAX_TIMEOUTS && get_timeout_active(lock_watch_id))
 		disable_timeout(lock_watch_id, false);
 }
 
@@ -489,7 +487,7 @@ safety_statement_timer_start(StatementTimer *t)
 	t->armed = false;
 	if (StatementTimeout <= 0)
 		return;
-	t->outer_active = migrate_timeout_active(STATEMENT_TIMEOUT);
+	t->outer_active = get_timeout_active(STATEMENT_TIMEOUT);
 	t->outer_fin = t->outer_active ? get_timeout_finish_time(STATEMENT_TIMEOUT) : 0;
 	fin = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), StatementTimeout);
 	if (t->outer_active && t->outer_fin <= fin)

@@ -26,6 +26,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "parser/parser.h"
 #include "parser/scanner.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -229,7 +230,7 @@ migrate_split_check(PG_FUNCTION_ARGS)
 	chunk = PG_NARGS() < 2 || PG_ARGISNULL(1) ? SOURCE_CHUNK : PG_GETARG_INT32(1);
 	len = strlen(sql);
 	offs = token_offsets(sql, &ntokens, &kinds);
-	parsed = migrate_raw_parser(sql);
+	parsed = raw_parser(sql, RAW_PARSE_DEFAULT);
 	sp = splitter_create_text_chunked(sql, len, chunk);
 	lines.str = sql;
 	lines.off = 0;

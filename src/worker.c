@@ -142,6 +142,9 @@ struct WorkerSession
 
 PGDLLEXPORT void migrate_worker_main(Datum main_arg);
 
+static bool receive_until_ready(WorkerSession *ws, const char *sql);
+pg_noreturn static void worker_not_started(WorkerSession *ws);
+
 /* ----------------------------------------------------------------
  * Caller side
  * ----------------------------------------------------------------
@@ -195,6 +198,56 @@ terminate_on_detach(dsm_segment *seg, Datum arg)
 
 	if (ws->handle)
 		TerminateBackgroundWorker(ws->handle);
+}
+
+/*
+ * The worker never began its work: the postmaster could not start its
+ * process (no free process slot, fork failed), or the process ended before
+ * the worker's code ran (the library could not be loaded).
+ */
+static void
+worker_not_started(WorkerSession *ws)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+			 errmsg("could not start the background worker for migration \"%s\"", ws->script),
+			 errdetail("A migration with statements that cannot run in a transaction block "
+					   "runs in a background worker, and the worker did not start; none of the "
+					   "migration's statements ran."),
+			 errhint("The server log says why: for example that it could not fork the worker "
+					 "process (run the command again when the server has the resources), or that the "
+					 "library \"migrate\" could not be loaded (it was replaced or removed while "
+					 "the server runs, or dynamic_library_path does not lead to it).")));
+}
+
+/*
+ * Wait until the postmaster has started the worker (its process exists).
+ * A worker that never ran (no free process slot, fork failed) is an error
+ * here, and not "ended unexpectedly" at its first statement; one that ran
+ * and ended at once (it could not log in, a setting was refused) said why
+ * on the queue, and that is raised instead.
+ */
+static void
+wait_for_startup(WorkerSession *ws)
+{
+	pid_t		pid;
+
+	switch (WaitForBackgroundWorkerStartup(ws->handle, &pid))
+	{
+		case BGWH_STARTED:
+			return;
+		case BGWH_POSTMASTER_DIED:
+			ereport(FATAL,
+					(errcode(ERRCODE_ADMIN_SHUTDOWN),
+					 errmsg("postmaster exited while a migrate worker was starting")));
+			break;
+		case BGWH_STOPPED:
+		case BGWH_NOT_YET_STARTED:	/* not returned by the wait */
+			break;
+	}
+	/* raises the worker's own error, if it lived long enough to send one */
+	(void) receive_until_ready(ws, NULL);
+	worker_not_started(ws);
 }
 
 /*
@@ -260,7 +313,13 @@ worker_start(const char *script, MemoryContext cxt)
 	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	bgw.bgw_start_time = BgWorkerStart_ConsistentState;
 	bgw.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "migrate");
+	/*
+	 * By name, not "$libdir/migrate": the postmaster finds it through
+	 * dynamic_library_path as the caller found it, also when the extension
+	 * lives outside the server's own directories (PG 18's
+	 * extension_control_path with dynamic_library_path).
+	 */
+	snprintf(bgw.bgw_library_name, sizeof(bgw.bgw_library_name), "migrate");
 	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "migrate_worker_main");
 	snprintf(bgw.bgw_name, BGW_MAXLEN, "migrate worker for %s", script);
 	snprintf(bgw.bgw_type, BGW_MAXLEN, "migrate worker");
@@ -280,6 +339,7 @@ worker_start(const char *script, MemoryContext cxt)
 	shm_mq_set_handle(ws->from_worker, ws->handle);
 	on_dsm_detach(ws->seg, terminate_on_detach, PointerGetDatum(ws));
 	MemoryContextSwitchTo(old);
+	wait_for_startup(ws);
 	return ws;
 }
 
@@ -365,10 +425,16 @@ receive_until_ready(WorkerSession *ws, const char *sql)
 	}
 }
 
-/* the worker ended without saying why */
+/*
+ * The worker ended without saying why.  If it never attached to its queue
+ * it ended before its own code ran (its library could not be loaded, it
+ * was killed at once): it never started, and none of the statements ran.
+ */
 static void
 worker_vanished(WorkerSession *ws)
 {
+	if (shm_mq_get_sender(shm_mq_get_queue(ws->from_worker)) == NULL)
+		worker_not_started(ws);
 	ereport(ERROR,
 			(errcode(ERRCODE_CONNECTION_FAILURE),
 			 errmsg("the background worker of migration \"%s\" ended unexpectedly", ws->script),
@@ -398,7 +464,7 @@ worker_run(WorkerSession *ws, const Statement *st, const char *file)
 	appendBinaryStringInfo(&msg, st->text, st->len);
 
 	InvalidateCatalogSnapshot();
-	res = migrate_shm_mq_send(ws->to_worker, msg.len, msg.data, false);
+	res = shm_mq_send(ws->to_worker, msg.len, msg.data, false, true);
 	pfree(msg.data);
 
 	/* if the worker is gone, it may have said why (e.g. it could not log in) */
@@ -448,7 +514,7 @@ worker_finish(WorkerSession *ws)
 	bool		open_block = ws->txstatus != 'I';
 
 	InvalidateCatalogSnapshot();
-	(void) migrate_shm_mq_send(ws->to_worker, 1, &end, false);
+	(void) shm_mq_send(ws->to_worker, 1, &end, false, true);
 	/* anything it says on the way out (nothing is expected) */
 	while (receive_until_ready(ws, NULL))
 		;
@@ -611,7 +677,7 @@ run_statement(const char *sql, MemoryContext cxt)
 			PushActiveSnapshot(GetTransactionSnapshot());
 			snapshot_set = true;
 		}
-		queries = migrate_analyze_and_rewrite(raw, sql);
+		queries = pg_analyze_and_rewrite_fixedparams(raw, sql, NULL, 0, NULL);
 		plans = pg_plan_queries(queries, sql, CURSOR_OPT_PARALLEL_OK, NULL);
 		if (snapshot_set)
 			PopActiveSnapshot();

@@ -3,6 +3,8 @@
 # (holding no snapshot while it waits), then finds nothing pending; every
 # version is applied exactly once.  A runner that waits longer than
 # migrate.lock_wait fails with lock_not_available naming the holder.
+# No timing: the first run holds its lock until the test opens a gate, and
+# every wait for a condition is bounded (60 s), never a sleep-and-hope.
 set -euo pipefail
 . "${MIG_LIB:-$(dirname "$0")/lib.sh}"
 
@@ -10,8 +12,19 @@ db=core_concurrency
 dir=$MIG_FIXTURES/core_concurrency
 out=$MIG_WORK/core_concurrency
 rm -rf "$dir" "$out"; mkdir -p "$dir" "$out"
-# V1 holds the lock for a while so that the others surely meet it
-printf 'CREATE TABLE public.t (v int);\nSELECT pg_sleep(2);\n' > "$dir/V1__slow.sql"
+# V1 holds the runner lock until the test opens the gate (a row in
+# public.gate; bounded, so that a failed test leaves nothing running)
+cat >"$dir/V1__slow.sql" <<'SQL'
+CREATE TABLE public.t (v int);
+DO $$
+BEGIN
+    FOR i IN 1..6000 LOOP
+        EXIT WHEN EXISTS (SELECT FROM public.gate);
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END
+$$;
+SQL
 for v in $(seq 2 20); do
     printf 'INSERT INTO public.t VALUES (%d);\n' "$v" > "$dir/V${v}__insert.sql"
 done
@@ -20,29 +33,41 @@ mig_dropdb "$db" >/dev/null 2>&1 || true
 mig_newdb "$db" >/dev/null
 
 fail() { echo "FAIL: $*"; exit 1; }
+# wait_until CMD...: poll CMD until it succeeds (at most 60 s)
+wait_until() {
+    local i
+    for ((i = 0; i < 600; i++)); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+q() { psql -XAtq -d "$db" -c "$1"; }
+q "CREATE TABLE public.gate ()"
 
 psql -X -d "$db" -c "CALL migrate.apply('$dir')" >"$out/a.log" 2>&1 &
 a=$!
 # wait until the first runner holds the lock (classid 'migr')
-for _ in $(seq 1 100); do
-    n=$(psql -XAtq -d "$db" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1835624306 AND granted")
-    [[ $n == 1 ]] && break
-    sleep 0.05
-done
-[[ $n == 1 ]] || fail "the first runner never took the lock"
+holds_lock() {
+    [[ $(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1835624306 AND granted") == 1 ]]
+}
+wait_until holds_lock || fail "the first runner never took the lock"
 holder=$(psql -XAtq -d "$db" -c "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 1835624306 AND granted")
 
-psql -X -d "$db" -c "CALL migrate.apply('$dir')" >"$out/b.log" 2>&1 &
+PGOPTIONS='-c migrate.lock_wait=240s' psql -X -d "$db" -c "CALL migrate.apply('$dir')" >"$out/b.log" 2>&1 &
 b=$!
-# a runner that will not wait long enough
+# a runner that will not wait long enough (the gate is closed: surely)
 PGOPTIONS='-c migrate.lock_wait=200' psql -X -d "$db" -c "CALL migrate.apply('$dir')" >"$out/c.log" 2>&1 && fail "the impatient runner succeeded"
 grep -q 'ERROR:  could not obtain the migrate lock of track "main"' "$out/c.log" || fail "no lock_not_available error: $(cat "$out/c.log")"
 grep -q "Process $holder is running migrations on this track" "$out/c.log" || fail "the holder's pid is not named: $(cat "$out/c.log")"
 
-# while B waits it holds no snapshot (a CREATE INDEX CONCURRENTLY would wait for one)
-sleep 0.3
-waiting=$(psql -XAtq -d "$db" -c "SELECT count(*) FROM pg_stat_activity WHERE (query LIKE 'CALL migrate.apply%' OR query LIKE '/* migrate apply %') AND pid <> $holder AND backend_xmin IS NULL AND backend_xid IS NULL")
+# while B waits it holds no snapshot (a CREATE INDEX CONCURRENTLY would wait
+# for one); it says it waits once it has committed and holds nothing
+wait_until grep -q 'waiting for another migrate run on track "main"' "$out/b.log" ||
+    fail "the second runner did not wait: $(cat "$out/b.log")"
+waiting=$(q "SELECT count(*) FROM pg_stat_activity WHERE (query LIKE 'CALL migrate.apply%' OR query LIKE '/* migrate apply %') AND pid <> $holder AND backend_xmin IS NULL AND backend_xid IS NULL")
 [[ $waiting == 1 ]] || fail "the waiting runner holds a snapshot or transaction id ($waiting)"
+q "INSERT INTO public.gate DEFAULT VALUES"
 
 wait "$a" || fail "first runner failed: $(cat "$out/a.log")"
 wait "$b" || fail "second runner failed: $(cat "$out/b.log")"
@@ -62,8 +87,10 @@ for v in $(seq 21 30); do
 done
 mig_own "$dir"
 pids=()
+# (each may wait for all the others: migrate.lock_wait past its 60 s default)
 for i in $(seq 1 8); do
-    psql -X -v ON_ERROR_STOP=1 -d "$db" -c "CALL migrate.apply('$dir')" >"$out/r$i.log" 2>&1 &
+    PGOPTIONS='-c migrate.lock_wait=240s' \
+        psql -X -v ON_ERROR_STOP=1 -d "$db" -c "CALL migrate.apply('$dir')" >"$out/r$i.log" 2>&1 &
     pids+=($!)
 done
 for i in "${!pids[@]}"; do
@@ -83,15 +110,13 @@ psql -X -v ON_ERROR_STOP=1 -d "$db" <"$fifo" >"$out/t.log" 2>&1 &
 t=$!
 exec 7>"$fifo"
 echo "BEGIN; CALL migrate.apply('$dir');" >&7
-for _ in $(seq 1 100); do
-    grep -q 'applied V31__atomic.sql' "$out/t.log" && break
-    sleep 0.05
-done
-grep -q 'applied V31__atomic.sql' "$out/t.log" || fail "the transaction block did not apply V31: $(cat "$out/t.log")"
-psql -X -v ON_ERROR_STOP=1 -d "$db" -c "CALL migrate.apply('$dir')" >"$out/u.log" 2>&1 &
+wait_until grep -q 'applied V31__atomic.sql' "$out/t.log" ||
+    fail "the transaction block did not apply V31: $(cat "$out/t.log")"
+PGOPTIONS='-c migrate.lock_wait=240s' \
+    psql -X -v ON_ERROR_STOP=1 -d "$db" -c "CALL migrate.apply('$dir')" >"$out/u.log" 2>&1 &
 u=$!
-sleep 0.5
-grep -q 'waiting for another migrate run' "$out/u.log" || fail "the second runner did not wait for the open transaction: $(cat "$out/u.log")"
+wait_until grep -q 'waiting for another migrate run' "$out/u.log" ||
+    fail "the second runner did not wait for the open transaction: $(cat "$out/u.log")"
 echo "COMMIT;" >&7
 exec 7>&-
 wait "$t" || fail "the transaction block failed: $(cat "$out/t.log")"

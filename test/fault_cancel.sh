@@ -24,7 +24,7 @@ psql -X -d "$DB" -c "CALL migrate.apply('$DIR')" \
         WHERE locktype = 'advisory' AND classid = $FAULT_LOCK_CLASSID AND pid = pg_catalog.pg_backend_pid()" \
     >"$log" 2>&1 &
 APPLY_PID=$!  # read by fault_wait_client
-fault_wait 20 fault_sleeper || fail "the run never reached the sleep in V2: $(cat "$log")"
+fault_wait 60 fault_sleeper || fail "the run never reached the sleep in V2: $(cat "$log")"
 BACKEND=$(fault_sleeper)
 [[ $(fault_q postgres "SELECT pg_catalog.pg_cancel_backend($BACKEND)") == t ]] || fail "pg_cancel_backend failed"
 fault_wait_client
@@ -46,7 +46,7 @@ fault_start_apply "$log"
 fault_wait_client
 grep -q 'terminating connection due to administrator command' "$log" || fail "no termination error: $(cat "$log")"
 # the backend is gone once its pid leaves pg_stat_activity
-fault_wait 20 bash -c "[[ -z \$(psql -X -At -d postgres -c 'SELECT 1 FROM pg_stat_activity WHERE pid = $BACKEND') ]]" ||
+fault_wait 60 bash -c "[[ -z \$(psql -X -At -d postgres -c 'SELECT 1 FROM pg_stat_activity WHERE pid = $BACKEND') ]]" ||
     fail "the terminated backend did not exit"
 fault_check_interrupted pending
 fault_check_rerun

@@ -42,12 +42,14 @@ coproc BARRIER { psql -X -q -At -d "$DB" 2>&1; }
 barrier_pid=$BARRIER_PID
 barrier_in=${BARRIER[1]}
 echo "SELECT 'held' FROM (SELECT pg_catalog.pg_advisory_lock(4242)) l;" >&"${BARRIER[1]}"
-read -r -t 20 line <&"${BARRIER[0]}" || fail "the barrier session did not answer"
+read -r -t 60 line <&"${BARRIER[0]}" || fail "the barrier session did not answer"
 [[ $line == held ]] || fail "the barrier session: $line"
 
 pids=()
+# (a runner may wait for all the others, longer than migrate.lock_wait's
+# default 60 s on a loaded machine)
 for i in $(seq 1 8); do
-    psql -X -v ON_ERROR_STOP=1 -d "$DB" \
+    PGOPTIONS='-c migrate.lock_wait=240s' psql -X -v ON_ERROR_STOP=1 -d "$DB" \
         -c "SELECT pg_catalog.pg_advisory_lock_shared(4242); SELECT pg_catalog.pg_advisory_unlock_shared(4242)" \
         -c "CALL migrate.apply('$DIR')" >"$out/r$i.log" 2>&1 &
     pids+=($!)
@@ -55,7 +57,7 @@ done
 waiting() {
     [[ $(fault_q "$DB" "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted") == 8 ]]
 }
-fault_wait 30 waiting || fail "the eight sessions did not all reach the barrier"
+fault_wait 120 waiting || fail "the eight sessions did not all reach the barrier"
 echo "SELECT pg_catalog.pg_advisory_unlock(4242);" >&"$barrier_in"
 
 for i in "${!pids[@]}"; do

@@ -96,14 +96,49 @@ mig_install_deps() {
 }
 
 # Build and install the extension from the repository root.
+#
+# Two runs at once (test/run in a loop while another loads the machine, or
+# test/run beside bench/) must not break each other: the build takes a lock
+# per repository (a second run waits, then cleans and builds alone), and the
+# install takes one per installation and only replaces a file whose content
+# changed, by rename.  So a server that loads migrate.so (a background worker
+# starting) never sees it missing or half written when another run installs
+# the very same build.
 mig_build_install() {
-    local pgc
+    local pgc root stage lock
     pgc=$(mig_pg_config) || return 1
+    root=$(mig_root)
+    lock=/tmp/migrate-build.$(printf '%s' "$root" | md5sum | cut -c1-12).lock
     (
-        cd "$(mig_root)" || exit 1
+        cd "$root" || exit 1
+        flock 8 || exit 1
         make -s PG_CONFIG="$pgc" clean >/dev/null
-        make -s PG_CONFIG="$pgc" && make -s PG_CONFIG="$pgc" install
-    )
+        make -s PG_CONFIG="$pgc" || exit 1
+        stage=$(mktemp -d /tmp/migrate-stage.XXXXXX) || exit 1
+        # shellcheck disable=SC2064  # expand stage now
+        trap "rm -rf '$stage'" EXIT
+        make -s PG_CONFIG="$pgc" DESTDIR="$stage" install >/dev/null || exit 1
+        _mig_install_changed "$stage" "$pgc"
+    ) 8>"$lock"
+}
+
+# _mig_install_changed STAGE PG_CONFIG: copy each file of the staged install
+# tree STAGE (DESTDIR) to its place, unless the same bytes are there already;
+# a changed file is written beside its target and renamed over it.  Holds a
+# lock per installation (its pkglibdir) so that two installs do not mix.
+_mig_install_changed() {
+    local stage=$1 pgc=$2 f target lock
+    lock=/tmp/migrate-install.$("$pgc" --pkglibdir | md5sum | cut -c1-12).lock
+    (
+        flock 9 || exit 1
+        while IFS= read -r -d '' f; do
+            target=${f#"$stage"}
+            cmp -s "$f" "$target" 2>/dev/null && continue
+            mkdir -p "$(dirname "$target")" || exit 1
+            install -m "$(stat -c %a "$f")" "$f" "$target.migrate-new.$$" &&
+                mv -f "$target.migrate-new.$$" "$target" || exit 1
+        done < <(find "$stage" -type f -print0)
+    ) 9>"$lock"
 }
 
 # psql that stops at the first error and reads no ~/.psqlrc.
@@ -209,8 +244,11 @@ mig_start_server() {
             return 0
         fi
         # Someone may have taken the port between the check and the start.
-        if tail -n "+$((before + 1))" "$MIG_LOG" |
-                grep -qE 'could not bind|could not create any TCP/IP sockets'; then
+        # (grep reads a file, not a pipe: grep -q quits at its first match,
+        # and a writer still writing would die of SIGPIPE, failing the test
+        # under pipefail.)
+        if tail -n "+$((before + 1))" "$MIG_LOG" >"$MIG_WORK/start.log" &&
+                grep -qE 'could not bind|could not create any TCP/IP sockets' "$MIG_WORK/start.log"; then
             port=$((port + 1))
             continue
         fi
@@ -282,11 +320,33 @@ mig_stop_cluster() {
     MIG_WORK=
 }
 
-# Print the last N (default 50) lines of the server log.
-mig_server_log_tail() {
+# The server log's size in bytes now: a mark to pass to mig_server_log_since.
+mig_server_log_mark() {
+    if [[ -n ${MIG_LOG:-} && -f $MIG_LOG ]]; then
+        stat -c %s "$MIG_LOG"
+    else
+        echo 0
+    fi
+}
+
+# mig_server_log_since MARK [MAX_LINES]: print what the server logged after
+# MARK (from mig_server_log_mark), at most MAX_LINES (default 200) lines: the
+# last ones, since a failure is usually logged at the end.
+mig_server_log_since() {
+    local mark=${1:-0} max=${2:-200} n
     [[ -n ${MIG_LOG:-} && -f $MIG_LOG ]] || return 0
-    printf -- '--- server log (last %s lines) ---\n' "${1:-50}"
-    tail -n "${1:-50}" "$MIG_LOG"
+    tail -c "+$((mark + 1))" "$MIG_LOG" >"$MIG_WORK/log_since" || return 0
+    n=$(wc -l <"$MIG_WORK/log_since")
+    if ((n == 0)); then
+        printf -- '--- server log: nothing was logged during this test ---\n'
+        return 0
+    fi
+    if ((n > max)); then
+        printf -- '--- server log during this test (last %d of %d lines) ---\n' "$max" "$n"
+    else
+        printf -- '--- server log during this test (%d lines) ---\n' "$n"
+    fi
+    tail -n "$max" "$MIG_WORK/log_since"
 }
 
 # mig_own PATH...: hand files a test created to postgres, so the server can

@@ -41,8 +41,12 @@ exec 3>"$work/hold.in"
 echo "SELECT pg_advisory_lock(4242);" >&3
 wait_for "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted)"
 
-# 2. a run on track gate: its migration waits for 4242 while holding the gate runner lock
-mig_psql -d "$db" -c "CALL migrate.apply('$fx/gate', track => 'gate')" >"$work/gate.out" 2>&1 &
+# 2. a run on track gate: its migration waits for 4242 while holding the gate
+# runner lock, however long the steps below take on a loaded machine: with
+# migrate.lock_timeout = 0 no lock timeout ends the wait (the default 5 s
+# did, then a retry applied it: a failure row before the success)
+PGOPTIONS='-c migrate.lock_timeout=0' \
+    mig_psql -d "$db" -c "CALL migrate.apply('$fx/gate', track => 'gate')" >"$work/gate.out" 2>&1 &
 gate=$!
 wait_for "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted)"
 gate_pid=$(q -c "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted")

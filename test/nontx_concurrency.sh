@@ -77,8 +77,11 @@ printf 'SELECT pg_advisory_lock(4242);\n' >&4
 wait_for "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted)" 30 ||
     fail "the gate lock was not taken"
 
-# the first apply: its worker waits at the gate
-timeout 120 "$MIG_PGBIN/psql" -X -v ON_ERROR_STOP=1 -d "$db" -c "SET application_name = 'nontx_a'" \
+# the first apply: its worker waits at the gate, as long as the steps below
+# take on a loaded machine (migrate.lock_timeout = 0: no lock timeout ends
+# the wait; the default 5 s did, failing the apply)
+timeout 240 "$MIG_PGBIN/psql" -X -v ON_ERROR_STOP=1 -d "$db" -c "SET application_name = 'nontx_a'" \
+    -c "SET migrate.lock_timeout = 0" \
     -c "CALL migrate.apply('$fx')" >"$MIG_WORK/nontx_apply_a.out" 2>&1 &
 apply_a=$!
 pids+=("$apply_a")
@@ -86,8 +89,10 @@ wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE backend_type = 'migr
                          AND wait_event_type = 'Lock' AND query LIKE '%4242%')" 30 ||
     fail "the worker of the first apply did not reach the gate"
 
-# the second apply: waits for the migrate lock
-timeout 120 "$MIG_PGBIN/psql" -X -v ON_ERROR_STOP=1 -d "$db" -c "SET application_name = 'nontx_b'" \
+# the second apply: waits for the migrate lock (as long as the first takes:
+# migrate.lock_wait is raised past the default 60 s, bounded by timeout)
+timeout 240 "$MIG_PGBIN/psql" -X -v ON_ERROR_STOP=1 -d "$db" -c "SET application_name = 'nontx_b'" \
+    -c "SET migrate.lock_wait = '240s'" \
     -c "CALL migrate.apply('$fx')" >"$MIG_WORK/nontx_apply_b.out" 2>&1 &
 apply_b=$!
 pids+=("$apply_b")

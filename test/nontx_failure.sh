@@ -133,11 +133,11 @@ grep -q 'item_sku_price_idx' "$MIG_WORK/nontx_migrate.dump" || fail "the dump ha
 mig_psql -d "$db" -c "SET application_name = 'nontx_cancel'" \
     -c "CALL migrate.apply('$fx/nontx_sleep', track => 'sleep')" >"$out" 2>&1 &
 caller=$!
-for ((i = 0; i < 300; i++)); do
+for ((i = 0; i < 600; i++)); do
     [[ $(sql "$db" "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'migrate worker' AND query LIKE 'SELECT pg_sleep%'") == 1 ]] && break
     sleep 0.1
 done
-((i < 300)) || fail "the worker did not start"
+((i < 600)) || fail "the worker did not start"
 [[ $(sql "$db" "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'nontx_cancel'") == t ]] ||
     fail "cancel the caller"
 if wait "$caller"; then

@@ -100,7 +100,10 @@ same "$(sql -c "SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid
     "'it''s'::text|' \\ \$ '' :bundle :''bundle'' '::text|'tab	here'::text|" "defaults survived quoting"
 same "$(sql -c "SELECT obj_description('items'::regclass)")" "café €" "UTF-8 survived"
 same "$(sql -c "SELECT string_agg(name, ',' ORDER BY name) FROM items")" "bom,sub" "all migrations ran"
-"$cli" status app | grep -q "sub dir/V3__it's \"quoted\".sql" || fail "status shows the odd file name"
+# (captured first: grep -q at the end of a pipe may quit before the writer
+# is done, which then dies of SIGPIPE and fails the pipe under pipefail)
+status_out=$("$cli" status app)
+grep -qF "sub dir/V3__it's \"quoted\".sql" <<<"$status_out" || fail "status shows the odd file name"
 
 # ---- the bundle mirrors the directory ----------------------------------
 rm "$m/README.md"
@@ -118,7 +121,8 @@ grep -q 'ERROR:  migration file "V2__add_price.sql" has changed since it was app
 # ---- options reach the call --------------------------------------------
 printf 'ALTER TABLE items ADD COLUMN price numeric;\n' >"$m/V2__add_price.sql"
 "$cli" new more "$m" >/dev/null
-printf 'SELECT pg_sleep(5);\n' >"$m/V5__more.sql"
+# (a sleep far past the timeout: a stall of the machine cannot end it first)
+printf 'SELECT pg_sleep(120);\n' >"$m/V5__more.sql"
 if "$cli" apply "$m" app --statement-timeout 100ms >"$work/timeout.out" 2>&1; then
     fail "--statement-timeout was not applied"
 fi

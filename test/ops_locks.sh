@@ -19,10 +19,10 @@ mig_newdb "$db"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 sql() { mig_psql -d "$db" -At "$@"; }
 
-# wait_for SQL EXPECTED: poll until SQL returns EXPECTED (at most 20 s)
+# wait_for SQL EXPECTED: poll until SQL returns EXPECTED (at most 60 s)
 wait_for() {
     local i
-    for ((i = 0; i < 200; i++)); do
+    for ((i = 0; i < 600; i++)); do
         [[ $(sql -c "$1") == "$2" ]] && return 0
         sleep 0.1
     done

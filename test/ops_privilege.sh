@@ -153,6 +153,8 @@ CREATE FUNCTION evil.decode(text, text) RETURNS bytea LANGUAGE sql AS
 CREATE TABLE evil.history (x int);
 CREATE TABLE evil.staged (x int);
 CREATE TABLE evil.pg_locks (x int);
+-- the trap is DDL by hand: accepted, so that validate below speaks of the files
+SELECT migrate.acknowledge_drift('test set-up');
 SQL
 
 attack() {  # run SQL (stdin) as the DBA with evil first on the path
@@ -165,14 +167,32 @@ SQL
 [[ $(as_dba -c "SELECT count(*) FROM evil.calls") == 2 ]] || fail "the search_path trap does not work"
 as_dba -q -c "TRUNCATE evil.calls"
 
-as_dba -q -c "SELECT migrate.stage('s', 'V1__x.sql', E'SELECT pg_sleep(3);\n')" >/dev/null
+# a run that holds the runner lock of track s until the test opens its
+# gate (a row in public.ops_priv_gate; bounded, so a failed test leaves
+# nothing running), however long the attack below takes
+as_dba -q >/dev/null <<'SQL'
+CREATE TABLE public.ops_priv_gate ();
+SELECT migrate.acknowledge_drift('test gate');
+SELECT migrate.stage('s', 'V1__x.sql', $m$
+DO $$
+BEGIN
+    FOR i IN 1..6000 LOOP
+        EXIT WHEN EXISTS (SELECT FROM public.ops_priv_gate);
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END
+$$;
+$m$);
+SQL
 mig_psql -d "$db" -q -c "CALL migrate.apply('s', track => 's')" >/dev/null 2>&1 &
 holder=$!
-for ((i = 0; i < 100; i++)); do
-    [[ $(as_dba -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CALL migrate.apply(''s''%'
-                     OR query LIKE '/* migrate apply % track=\"s\" %'") == 1 ]] && break
+for ((i = 0; i < 600; i++)); do
+    [[ $(as_dba -c "SELECT count(*) FROM pg_stat_activity
+                    WHERE (query LIKE 'CALL migrate.apply(''s''%' OR query LIKE '/* migrate apply % track=\"s\" %')
+                      AND wait_event = 'PgSleep'") == 1 ]] && break
     sleep 0.1
 done
+((i < 600)) || fail "the run on track s did not reach its gate"
 attack >"$out/attack.out" 2>&1 <<SQL || { cat "$out/attack.out" >&2; fail "a call failed under the hostile search_path"; }
 SELECT count(*) FROM migrate.status('$dir');
 SELECT count(*) FROM migrate.status('b', track => 'b');
@@ -195,6 +215,7 @@ EXCEPTION WHEN lock_not_available THEN
     RAISE NOTICE 'lock wait: %', SQLERRM;
 END \$\$;
 SQL
+as_dba -q -c "INSERT INTO public.ops_priv_gate DEFAULT VALUES"
 wait "$holder" || true
 grep -q 'lock wait: could not obtain the migrate lock of track "s"' "$out/attack.out" ||
     { cat "$out/attack.out" >&2; fail "the runner-lock wait did not end as expected"; }

@@ -28,12 +28,14 @@ CALL migrate.apply('b');
 SELECT migrate.stage('b', 'V2__two.sql', E'CREATE TABLE two (id int);\n');
 SQL
 
+# The standby listens on no TCP port, only on a socket in the primary's
+# private socket directory: no other cluster on this machine (another
+# test/run at the same time) can take its port between a check and the start.
 port=$((MIG_PORT + 1))
-while ! _mig_port_free "$port"; do port=$((port + 1)); done
 rm -rf "$sb"
 _mig_as_postgres "$MIG_PGBIN/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U postgres \
     -D "$sb" -R -X stream -c fast --no-sync >/dev/null
-_mig_as_postgres "$MIG_PGBIN/pg_ctl" -D "$sb" -l "$sb.log" -o "-p $port" -w -t 60 start >/dev/null ||
+_mig_as_postgres "$MIG_PGBIN/pg_ctl" -D "$sb" -l "$sb.log" -o "-p $port -c listen_addresses=''" -w -t 60 start >/dev/null ||
     { cat "$sb.log" >&2; fail "the standby did not start"; }
 
 on_standby() { mig_psql -p "$port" -d "$db" -At "$@"; }

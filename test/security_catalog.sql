@@ -23,7 +23,10 @@ SELECT is((SELECT count(*)::int FROM pg_proc p, aclexplode(p.proacl) a
           0, 'no routine is granted to PUBLIC');
 SELECT is((SELECT count(*)::int FROM pg_proc p
            WHERE p.pronamespace = 'migrate'::regnamespace
-             AND (p.proname LIKE '\_%' OR p.proname LIKE '%check%')),
+             AND (p.proname LIKE '\_%' OR p.proname LIKE '%check%')
+             -- internal but no test routine: the drift event trigger's
+             -- function and the one behind the migrate.progress view
+             AND p.proname NOT IN ('_drift_record', '_progress')),
           0, 'no internal test routine is part of the extension');
 
 SELECT * FROM finish();

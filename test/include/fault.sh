@@ -68,7 +68,7 @@ SQL
     mig_own "$DIR"
     mig_dropdb "$DB" >/dev/null 2>&1 || true
     mig_newdb "$DB" >/dev/null
-    fault_q "$DB" "CREATE TABLE public.fault_ctl (sleep_s float8 NOT NULL); INSERT INTO public.fault_ctl VALUES (30)" >/dev/null
+    fault_q "$DB" "CREATE TABLE public.fault_ctl (sleep_s float8 NOT NULL); INSERT INTO public.fault_ctl VALUES (600)" >/dev/null
 }
 
 # the pid of the backend of DB sleeping in V2 (prints it; false if none)
@@ -87,16 +87,16 @@ fault_sleeper() {
 fault_start_apply() {
     psql -X -d "$DB" -c "CALL migrate.apply('$DIR')" >"$1" 2>&1 &
     APPLY_PID=$!
-    fault_wait 20 fault_sleeper || fail "the run never reached the sleep in V2: $(cat "$1")"
+    fault_wait 60 fault_sleeper || fail "the run never reached the sleep in V2: $(cat "$1")"
     # shellcheck disable=SC2034  # read by the tests
     BACKEND=$(fault_sleeper)
 }
 
-# fault_wait_client: the background psql ends (at most 30 s); its status
+# fault_wait_client: the background psql ends (at most 60 s); its status
 # is not checked (after a fault it is an error)
 fault_wait_client() {
     local i
-    for ((i = 0; i < 600; i++)); do
+    for ((i = 0; i < 1200; i++)); do
         kill -0 "$APPLY_PID" 2>/dev/null || break
         sleep 0.05
     done
