@@ -86,7 +86,7 @@ static bool
 no_transaction(SourceFile *toml)
 {
 	size_t		len;
-	char	   *text = source_read_all(toml, &len, NULL);
+	char	   *text = reader_read_all(toml, &len, NULL);
 	char	   *save = NULL;
 	char	   *line;
 

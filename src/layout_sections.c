@@ -10,11 +10,11 @@
  * "-- Up Migration" line, the others have no such markers (a sql-migrate
  * file, of any name, has a "-- +migrate Up" line).  Each such
  * file is scanned once, line by line in bounded memory
- * (source_scan_lines), and the markers found are kept for the parsers.
+ * (reader_scan_lines), and the markers found are kept for the parsers.
  *
  * A sectioned file becomes two scripts sharing the file: the versioned
  * one reads the up section and the undo one the down section
- * (source_section), each from its marker line to the next marker.  So the
+ * (reader_section), each from its marker line to the next marker.  So the
  * up script's text starts with its marker line, where other tools put
  * options ("-- migrate:up transaction:false"), and each script has the
  * checksum of its own section.  Lines before the first marker may only be
@@ -198,7 +198,7 @@ sections_scan(LayoutDir *dir, const SourceFile *f)
 	}
 	scan = palloc0(sizeof(SectionScan));
 	scan->file = f;
-	source_scan_lines(f, scan_line, scan);
+	reader_scan_lines(f, scan_line, scan);
 	dir->scans = lappend(dir->scans, scan);
 	return scan;
 }
@@ -292,10 +292,10 @@ sections_build(LayoutDir *dir, List *files, ScriptSet *set, const char *tool,
 		sections_check(scan, f, tool, up, down, up_text, down_text);
 		version = version_normalize(base, digits);
 		description = layout_description(base + digits + 1, strlen(base) - digits - 1 - 4);
-		layout_add_script(set, source_section(f, marker, 1), MIGRATION_VERSIONED,
+		layout_add_script(set, reader_section(f, marker, 1), MIGRATION_VERSIONED,
 						  version, description);
 		if (scan->count[down] == 1)
-			layout_add_script(set, source_section(f, marker, 2), MIGRATION_UNDO,
+			layout_add_script(set, reader_section(f, marker, 2), MIGRATION_UNDO,
 							  version, description);
 	}
 }

@@ -44,6 +44,10 @@
  */
 #include "postgres.h"
 
+#include "executor/spi.h"
+#include "miscadmin.h"
+
+#include "adopt.h"
 #include "layouts.h"
 #include "splitter.h"
 
@@ -149,10 +153,10 @@ sql_migrate_build(LayoutDir *dir, List *files, ScriptSet *set)
 		sections_check(scan, f, "sql-migrate", SECTION_SQLMIGRATE_UP, SECTION_SQLMIGRATE_DOWN,
 					   "-- +migrate Up", "-- +migrate Down");
 		description = layout_sql_migrate_description(f->name);
-		up = source_section(f, sections_sqlmigrate_marker, 1);
+		up = reader_section(f, sections_sqlmigrate_marker, 1);
 		up->split = SPLIT_STATEMENT_BLOCKS;
 		/* without a down section, the undo script is empty: sql-migrate's */
-		down = source_section(f, sections_sqlmigrate_marker, 2);
+		down = reader_section(f, sections_sqlmigrate_marker, 2);
 		down->split = SPLIT_STATEMENT_BLOCKS;
 		layout_add_script(set, up, MIGRATION_VERSIONED, pstrdup(f->name), description);
 		layout_add_script(set, down, MIGRATION_UNDO, pstrdup(f->name), description);
@@ -177,6 +181,48 @@ sql_migrate_undo_name(const MigrationScript *s)
 	return psprintf("a \"-- +migrate Down\" section at the end of %s", s->name);
 }
 
+/* migrate.adopt: the tool's history table (adopt.c) */
+/*
+ * sql-migrate's gorp_migrations: one row per applied file, id its name
+ * (what this layout takes as the version), in the order applied.  A
+ * checksum column that forks of sql-migrate add is not ours: not read.
+ */
+static void
+rows_sql_migrate(Adoption *a)
+{
+	uint64		i;
+
+	adopt_query(psprintf("SELECT id::pg_catalog.text, applied_at::pg_catalog.timestamptz FROM %s "
+						 "ORDER BY applied_at, id", a->table), 0, NULL);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *id = adopt_value(i, 1);
+		AdoptRow   *r;
+
+		CHECK_FOR_INTERRUPTS();
+		if (id == NULL || *id == '\0' || strchr(id, '/') != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("sql-migrate history table %s has an id that is no file name: \"%s\"",
+							a->table, id ? id : ""),
+					 errhint("sql-migrate records the name of each migration file it applied.")));
+		r = adopt_new_row(a, id, "versioned", NULL, NULL);
+		if (r->script == NULL)
+		{
+			r->script = id;
+			r->description = layout_sql_migrate_description(id);
+		}
+		adopt_set_installed_on(r, i, 2);
+	}
+}
+
+const LayoutAdopt adopt_sql_migrate = {
+	.table = "gorp_migrations",
+	.columns = "id, applied_at",
+	.needs_dir = NULL,
+	.rows = rows_sql_migrate
+};
+
 const Layout layout_sql_migrate = {
 	.name = "sql-migrate",
 	.claims = sql_migrate_claims,
@@ -185,5 +231,6 @@ const Layout layout_sql_migrate = {
 	"each with a \"-- +migrate Up\" line; a file without one is never skipped.",
 	.order = sql_migrate_order,
 	.ignores = sql_migrate_ignores,
-	.undo_name = sql_migrate_undo_name
+	.undo_name = sql_migrate_undo_name,
+	.adopt = &adopt_sql_migrate
 };

@@ -12,6 +12,7 @@
 #define MIGRATE_LAYOUTS_H
 
 #include "layout.h"
+#include "reader.h"
 #include "source.h"
 
 /* what the parsers know of the directory being classified */
@@ -58,6 +59,8 @@ typedef struct Layout
 
 	/* the file to create to undo versioned script s */
 	char	   *(*undo_name) (const MigrationScript *s);
+	/* migrate.adopt of the tool's history table (adopt.h), or NULL */
+	const struct LayoutAdopt *adopt;
 } Layout;
 
 extern const Layout layout_flyway;
@@ -70,6 +73,9 @@ extern const Layout layout_prisma;
 extern const Layout layout_drizzle;
 extern const Layout layout_sqitch;
 extern const Layout layout_sql_migrate;
+
+extern const Layout *layout_find(const char *name);
+extern char *layout_adopt_names(void);
 
 /* helpers for the parsers (layout.c) */
 extern const char *layout_base_name(const char *name);

@@ -349,6 +349,18 @@ legacy_rows(ScriptSet *set, List *history)
 	pfree(byname);
 }
 
+/*
+ * The checksum of script s, compared with its history row: computed only
+ * now, for the scripts whose state depends on it (see load_plan).
+ */
+static const char *
+script_checksum(MigrationPlan *plan, MigrationScript *s, const HistoryRow *row)
+{
+	if (s->checksum[0] == '\0' && plan->checksum_of)
+		plan->checksum_of(plan, s, row);
+	return s->checksum;
+}
+
 /* the state of a versioned entry, given the highest applied version */
 static MigrationState
 versioned_state(MigrationPlan *plan, PlanEntry *e, const char *current, const char *baseline)
@@ -361,7 +373,7 @@ versioned_state(MigrationPlan *plan, PlanEntry *e, const char *current, const ch
 			return STATE_MISSING;
 		/* rows adopted from another tool have no checksum of ours */
 		if (e->applied->checksum != NULL &&
-			strcmp(e->applied->checksum, e->script->checksum) != 0)
+			strcmp(e->applied->checksum, script_checksum(plan, e->script, e->applied)) != 0)
 			return STATE_CHANGED;
 		return STATE_APPLIED;
 	}
@@ -410,7 +422,8 @@ plan_repeatables(MigrationPlan *plan, ScriptSet *set, List *history)
 				e->failed = row;
 		}
 		if (e->applied && e->applied->checksum &&
-			strcmp(e->applied->checksum, s->checksum) == 0 && e->failed == NULL)
+			strcmp(e->applied->checksum, script_checksum(plan, s, e->applied)) == 0 &&
+			e->failed == NULL)
 			e->state = STATE_APPLIED;
 		else if (e->failed && e->failed->dirty)
 			e->state = STATE_DIRTY;
@@ -424,15 +437,17 @@ plan_repeatables(MigrationPlan *plan, ScriptSet *set, List *history)
 
 /*
  * Build the plan of a track.  target, if not NULL, is the highest version
- * apply may run (normalized).
+ * apply may run (normalized).  checksum_of, if not NULL, computes the
+ * checksums the states need, when they are needed; the others stay empty.
  */
 MigrationPlan *
-plan_build(ScriptSet *set, List *history, const char *target)
+plan_build(ScriptSet *set, List *history, const char *target, PlanChecksumFn checksum_of)
 {
 	MigrationPlan	   *plan = palloc0(sizeof(MigrationPlan));
 	List	   *entries;
 	ListCell   *lc;
 
+	plan->checksum_of = checksum_of;
 	plan->misnamed = set->misnamed;
 	plan->ignored = set->ignored;
 	plan->naming_hint = set->naming_hint;
@@ -923,4 +938,22 @@ plan_validate(MigrationPlan *plan, const char *track)
 						   n, n, track),
 			 errdetail_internal("%s", problems_detail(problems)),
 			 errhint("%s", problems_hint(problems))));
+}
+
+/* the scripts of plan entries (their undo scripts when undo), in order */
+List *
+plan_scripts(List *entries, bool undo)
+{
+	List	   *scripts = NIL;
+	ListCell   *lc;
+
+	foreach(lc, entries)
+	{
+		PlanEntry  *e = (PlanEntry *) lfirst(lc);
+		MigrationScript *s = undo ? e->undo : e->script;
+
+		if (s)
+			scripts = lappend(scripts, s);
+	}
+	return scripts;
 }

@@ -39,7 +39,7 @@ typedef struct Statement
 										 * "-- +migrate StatementEnd" are one
 										 * statement */
 
-/* reads up to SOURCE_CHUNK bytes into buf (room for one more); 0 at the end */
+/* reads up to READER_CHUNK bytes into buf (room for one more); 0 at the end */
 typedef size_t (*SplitterRead) (void *arg, char *buf);
 
 typedef struct Splitter Splitter;
