@@ -340,6 +340,13 @@ COMMENT ON VIEW migrate.progress
 -- Layouts, placeholders and callbacks (issue 15)
 -- ---------------------------------------------------------------------
 
+-- The layouts need no new objects: sql-migrate is a layout of the library,
+-- and status's new states (misnamed, ignored) are values of its text
+-- column, so a 1.0 database gets them before ALTER EXTENSION UPDATE too.
+-- adopt reads sql-migrate's gorp_migrations; its comment says so.
+COMMENT ON FUNCTION migrate.adopt(text, text, text, text, text, text, boolean)
+    IS 'record the migrations another tool applied (flyway, node-pg-migrate, golang-migrate, dbmate, drizzle, sqitch, sql-migrate)';
+
 
 -- ---------------------------------------------------------------------
 -- Fleets (issue 16)

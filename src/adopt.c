@@ -38,6 +38,9 @@
  *	                  project.  Needs dir: sqitch deploys in plan order,
  *	                  so the deployed changes must be the plan's first
  *	                  ones, and the n-th is version n.
+ *	  sql-migrate     gorp_migrations (id, applied_at): one row per applied
+ *	                  file, id its file name, which is the version in
+ *	                  sql-migrate's layout.
  * The table is looked up by schema and name, never through search_path
  * (a view named flyway_schema_history earlier on a superuser's path would
  * run its functions with the superuser's rights): in schema => (default:

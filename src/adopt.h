@@ -79,5 +79,6 @@ extern const LayoutAdopt adopt_golang_migrate;
 extern const LayoutAdopt adopt_dbmate;
 extern const LayoutAdopt adopt_drizzle;
 extern const LayoutAdopt adopt_sqitch;
+extern const LayoutAdopt adopt_sql_migrate;
 
 #endif							/* MIGRATE_ADOPT_H */

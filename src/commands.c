@@ -91,7 +91,7 @@ version_after(MigrationPlan *plan, int applied)
 
 		if (i++ >= applied)
 			break;
-		if (e->version && (v == NULL || version_cmp(e->version, v) > 0))
+		if (e->version && (v == NULL || plan_version_cmp(plan, e->version, v) > 0))
 			v = e->version;
 	}
 	return v;
@@ -105,7 +105,7 @@ pending_reason(MigrationPlan *plan, PlanEntry *e)
 		return e->applied ? " (repeatable, changed since its last run)" : " (repeatable)";
 	if (e->state == STATE_FAILED)
 		return " (its last attempt failed)";
-	if (plan->current && version_cmp(e->version, plan->current) < 0)
+	if (plan->current && plan_version_cmp(plan, e->version, plan->current) < 0)
 		return " (out of order)";
 	if (e->state == STATE_UNDONE)
 		return " (undone before)";
@@ -207,7 +207,7 @@ migrate_apply(PG_FUNCTION_ARGS)
 	if (statement_timeout)
 		safety_check_statement_timeout(statement_timeout);
 	if (target)
-		target = version_check(target);
+		target = version_arg(target);
 
 	run_init(fcinfo, &run, dir, track);
 	a.target = run_strdup(&run, target);
@@ -292,6 +292,7 @@ migrate_status(PG_FUNCTION_ARGS)
 			nulls[6] = nulls[7] = true;
 		tuplestore_putvalues(ts, desc, values, nulls);
 	}
+	plan_status_files(plan, ts, desc);
 
 	drift_status_notice();
 	SPI_finish();

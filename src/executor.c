@@ -765,6 +765,8 @@ execute_open(ScriptExec *exec)
 		lint_stream_begin(pass->lint, exec->script);
 	pass->reader = reader_open(exec->script->file);
 	pass->sp = splitter_create(pass_read, pass);
+	/* the script's layout may add its tool's rules; an included file has psql's */
+	splitter_set_dialect(pass->sp, exec->script->file->split);
 	exec->pass = pass;
 }
 

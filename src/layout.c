@@ -15,6 +15,7 @@
  *	  layout_prisma.c        20240131120000_x/migration.sql (down.sql)
  *	  layout_drizzle.c       0000_x.sql, meta/_journal.json
  *	  layout_sqitch.c        sqitch.plan, deploy/x.sql, revert/x.sql
+ *	  layout_sql_migrate.c   any x.sql with "-- +migrate Up" / "-- +migrate Down"
  * The markers that tell dbmate and node-pg-migrate files (and the plain
  * files of the other <digits>_<name>.sql layouts) apart are found by
  * layout_sections.c.
@@ -25,17 +26,25 @@
  * one file of each ("mixes layouts"), and files that two layouts claim
  * equally are an error naming them ("ambiguous").  A directory with no
  * claimed file is read as Flyway's.  A .sql file that no layout claims is
- * misnamed, reported with the naming rules of the detected layout, unless
- * its name or a directory on its path starts with '_' ("_common.sql",
- * "_include/grants.sql"): that is a file for \i and \ir, which read only
- * .sql files, and it is left alone.
+ * misnamed, reported with the naming rules of the detected layout and the
+ * name it probably meant, unless its name or a directory on its path
+ * starts with '_' ("_common.sql", "_include/grants.sql"): that is a file
+ * for \i and \ir, which read only .sql files, and it is left alone.  A
+ * layout whose tool passes over such a file without a word (a file the
+ * Drizzle journal does not list, a loose file beside diesel's folders)
+ * says so instead (Layout.ignores): the file is ignored, with a NOTICE,
+ * and never run.  Flyway's layout ignores nothing.
  *
  * Versions: <version> is digits separated by '.' or '_' ("1", "1.2",
  * "2_1", "20240131120000"); it is normalized to its numeric parts joined
  * by '.', without leading zeros or trailing zero parts, so "01" is "1"
  * and "1.0" is "1": two files whose versions normalize alike are
  * duplicates.  Versions compare numerically part by part, of any length
- * (no overflow).  Each layout says how its names map to versions.
+ * (no overflow).  Each layout says how its names map to versions, and a
+ * layout whose tool orders its migrations otherwise says how they sort
+ * (Layout.order): diesel compares its versions as strings, and Prisma and
+ * sql-migrate identify a migration by its folder or file name, which is
+ * the version there.
  *
  * A layout whose tool kept a history table also says how migrate.adopt
  * imports it (Layout.adopt, adopt.h), beside its parser.
@@ -108,6 +117,45 @@ version_normalize(const char *raw, size_t len)
 	return result;
 }
 
+/* is v a numeric version (digits and dots), not a layout's name? */
+bool
+version_is_numeric(const char *v)
+{
+	return *v != '\0' && v[strspn(v, "0123456789.")] == '\0';
+}
+
+/*
+ * A version given by a user for a directory (target =>, version =>):
+ * normalized if it is numeric, else taken as a layout's name for a
+ * migration (a Prisma folder, a sql-migrate file), which plan_check_version
+ * checks once the directory's layout is known.
+ */
+char *
+version_arg(const char *raw)
+{
+	const char *p = raw;
+	char	   *v;
+
+	if (*p == 'V' || *p == 'v')
+		p++;
+	v = version_normalize(p, strlen(p));
+	if (v)
+		return v;
+	for (p = raw; *p; p++)
+		if ((unsigned char) *p < 0x20 || *p == '/')
+			break;
+	if (*raw == '\0' || *p != '\0' || p - raw > 1024)
+		return version_check(raw);	/* the error */
+	return pstrdup(raw);
+}
+
+/* compare two versions in a layout's order (numerically when order is NULL) */
+int
+layout_version_cmp(VersionOrder order, const char *a, const char *b)
+{
+	return order ? order(a, b) : version_cmp(a, b);
+}
+
 /* a version given by a user (target =>): normalized, or an error */
 char *
 version_check(const char *raw)
@@ -166,7 +214,8 @@ static const Layout *const all_layouts[] = {
 	&layout_diesel,
 	&layout_prisma,
 	&layout_drizzle,
-	&layout_sqitch
+	&layout_sqitch,
+	&layout_sql_migrate
 };
 
 #define NUM_LAYOUTS lengthof(all_layouts)
@@ -235,6 +284,13 @@ layout_digits(const char *s)
 	while (s[n] >= '0' && s[n] <= '9')
 		n++;
 	return n;
+}
+
+/* is s all ASCII digits (and not empty)? */
+bool
+layout_is_number(const char *s)
+{
+	return *s != '\0' && s[layout_digits(s)] == '\0';
 }
 
 /* description from a file name part: '_' reads as a space */
@@ -325,28 +381,6 @@ layout_folder_claims(LayoutDir *dir, const SourceFile *f, LayoutFolderParser par
 		layout_find_file(dir, psprintf("%s/%s", folder, up_name)) != NULL;
 }
 
-/* one script per file in a migration folder: the up script, or its undo */
-void
-layout_folder_build(List *files, ScriptSet *set, LayoutFolderParser parse, const char *up_name)
-{
-	ListCell   *lc;
-
-	foreach(lc, files)
-	{
-		SourceFile *f = (SourceFile *) lfirst(lc);
-		char	   *folder;
-		char	   *version;
-		char	   *description;
-
-		if (!parse(f->name, &folder, &version, &description))
-			continue;
-		layout_add_script(set, f,
-						  strcmp(layout_base_name(f->name), up_name) == 0 ?
-						  MIGRATION_VERSIONED : MIGRATION_UNDO,
-						  version, description);
-	}
-}
-
 /* a new script of set read from f */
 MigrationScript *
 layout_add_script(ScriptSet *set, SourceFile *f, MigrationKind kind,
@@ -380,18 +414,19 @@ layout_dir_init(LayoutDir *dir, List *files)
 	qsort(dir->files, dir->nfiles, sizeof(SourceFile *), compare_files);
 }
 
+/* the order of scripts: arg points to the layout's VersionOrder */
 static int
-compare_scripts(const ListCell *a, const ListCell *b)
+compare_scripts(const void *a, const void *b, void *arg)
 {
-	const MigrationScript *sa = (const MigrationScript *) lfirst(a);
-	const MigrationScript *sb = (const MigrationScript *) lfirst(b);
+	const MigrationScript *sa = (const MigrationScript *) lfirst((const ListCell *) a);
+	const MigrationScript *sb = (const MigrationScript *) lfirst((const ListCell *) b);
 
 	/* versioned and undo by version, repeatable after them by name */
 	if ((sa->version == NULL) != (sb->version == NULL))
 		return sa->version == NULL ? 1 : -1;
 	if (sa->version != NULL)
 	{
-		int			c = version_cmp(sa->version, sb->version);
+		int			c = layout_version_cmp(*(VersionOrder *) arg, sa->version, sb->version);
 
 		if (c != 0)
 			return c;
@@ -404,7 +439,37 @@ compare_scripts(const ListCell *a, const ListCell *b)
 static int
 compare_names(const ListCell *a, const ListCell *b)
 {
-	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+	return strcmp(((const NotScript *) lfirst(a))->name, ((const NotScript *) lfirst(b))->name);
+}
+
+/*
+ * The file to create to undo versioned script s of set, for a hint: the
+ * layout's name for it, or the Flyway-style pattern when it has none.
+ */
+char *
+layout_undo_name(const ScriptSet *set, const MigrationScript *s)
+{
+	char	   *name = NULL;
+
+	if (set && set->def && set->def->undo_name && s)
+		name = set->def->undo_name(s);
+	return name ? name : pstrdup("U<version>__<description>.sql");
+}
+
+/* one NOTICE per file the directory's tool would not run */
+void
+layout_notice_ignored(const ScriptSet *set)
+{
+	ListCell   *lc;
+
+	foreach(lc, set->ignored)
+	{
+		NotScript  *n = (NotScript *) lfirst(lc);
+
+		ereport(NOTICE,
+				(errmsg("migrate: ignoring \"%s\", which %s does not run", n->name, set->layout),
+				 errdetail("%s.", n->why)));
+	}
 }
 
 /* "\"a.sql\" is a Flyway file" lines: the first file of each layout in mask */
@@ -563,18 +628,38 @@ layout_classify(List *files)
 	layout = detect_layout(&dir, masks);
 	set->layout = layout->name;
 	set->naming_hint = layout->naming_hint;
+	set->order = layout->order;
+	set->def = layout;
 
 	for (i = 0; i < dir.nfiles; i++)
 	{
+		SourceFile *f = dir.files[i];
+
 		if (masks[i] != 0)
-			claimed = lappend(claimed, dir.files[i]);
-		else if (layout_has_suffix(dir.files[i]->name, ".sql") &&
-				 !is_include_name(dir.files[i]->name))
-			set->misnamed = lappend(set->misnamed, dir.files[i]->name);
+			claimed = lappend(claimed, f);
+		else if (layout_has_suffix(f->name, ".sql") && !is_include_name(f->name))
+		{
+			NotScript  *n = palloc0(sizeof(NotScript));
+
+			n->name = f->name;
+			n->why = layout->ignores ? (char *) layout->ignores(&dir, f) : NULL;
+			if (n->why)
+				set->ignored = lappend(set->ignored, n);
+			else
+			{
+				if (layout->suggest)
+					n->meant = layout->suggest(f->name);
+				set->misnamed = lappend(set->misnamed, n);
+			}
+		}
 	}
 	layout->build(&dir, claimed, set);
 
-	list_sort(set->scripts, compare_scripts);
+	if (set->scripts != NIL)
+		qsort_arg(set->scripts->elements, list_length(set->scripts), sizeof(ListCell),
+				  compare_scripts, &set->order);
 	list_sort(set->misnamed, compare_names);
+	list_sort(set->ignored, compare_names);
+	layout_notice_ignored(set);
 	return set;
 }

@@ -38,6 +38,13 @@ dbmate_claims(LayoutDir *dir, const SourceFile *f)
 	return scan->count[SECTION_DBMATE_UP] > 0 || scan->count[SECTION_DBMATE_DOWN] > 0;
 }
 
+/* the down section of the same file */
+static char *
+dbmate_undo_name(const MigrationScript *s)
+{
+	return psprintf("a \"-- migrate:down\" section at the end of %s", s->name);
+}
+
 static void
 dbmate_build(LayoutDir *dir, List *files, ScriptSet *set)
 {
@@ -94,5 +101,6 @@ const Layout layout_dbmate = {
 	.build = dbmate_build,
 	.naming_hint = "dbmate files are named <version>_<name>.sql and begin with a "
 	"\"-- migrate:up\" line; a misnamed file is never skipped.",
+	.undo_name = dbmate_undo_name,
 	.adopt = &adopt_dbmate
 };

@@ -12,12 +12,13 @@
  * (<tag>.sql at the top of the folder), in the journal's order, and the
  * version of each is its position in the journal, counted from 0: the
  * number Drizzle Kit puts in front of the name (0000_... is version 0).
- * A .sql file the journal does not list is misnamed (Drizzle would skip
- * it), and an entry without its file is an error.  Without a journal, the
- * files NNNN_<name>.sql at the top are Drizzle's and their number is the
- * version.  "--> statement-breakpoint" starts with "--": for the splitter
- * it is a comment between statements that already end with ';'.  Drizzle
- * writes no down migrations.
+ * A .sql file the journal does not list is never run by Drizzle: it is
+ * ignored, with a NOTICE; an entry without its file is an error.  Without
+ * a journal, the files NNNN_<name>.sql at the top are Drizzle's and their
+ * number is the version.  Drizzle splits a file at every
+ * "--> statement-breakpoint" and runs the pieces one by one, so the
+ * splitter ends a statement there even without a ';' before it
+ * (SPLIT_BREAKPOINTS).  Drizzle writes no down migrations.
  *
  * The journal is small JSON, parsed with the server's jsonb input
  * function (no database access).
@@ -37,6 +38,7 @@
 
 #include "adopt.h"
 #include "layouts.h"
+#include "splitter.h"
 
 #define JOURNAL_NAME "meta/_journal.json"
 
@@ -232,6 +234,7 @@ drizzle_build(LayoutDir *dir, List *files, ScriptSet *set)
 						 errmsg("Drizzle migration \"%s\" is missing", name),
 						 errdetail("Entry %d of %s names it.", e->idx, JOURNAL_NAME),
 						 errhint("Restore the file, or regenerate the journal with drizzle-kit.")));
+			f->split = SPLIT_BREAKPOINTS;
 			layout_add_script(set, f, MIGRATION_VERSIONED,
 							  psprintf("%d", e->idx), tag_description(e->tag));
 		}
@@ -244,10 +247,20 @@ drizzle_build(LayoutDir *dir, List *files, ScriptSet *set)
 
 		if (!plain_drizzle_name(dir, f))
 			continue;
+		f->split = SPLIT_BREAKPOINTS;
 		layout_add_script(set, f, MIGRATION_VERSIONED,
 						  version_normalize(f->name, 4),
 						  layout_description(f->name + 5, strlen(f->name) - 5 - 4));
 	}
+}
+
+/* with a journal, Drizzle runs what it lists and nothing else */
+static const char *
+drizzle_ignores(LayoutDir *dir, const SourceFile *f)
+{
+	if (journal_load(dir)->file == NULL)
+		return NULL;
+	return "Drizzle runs only the migrations that meta/_journal.json lists";
 }
 
 /* migrate.adopt: the tool's history table (adopt.c) */
@@ -287,7 +300,7 @@ const Layout layout_drizzle = {
 	.claims = drizzle_claims,
 	.build = drizzle_build,
 	.naming_hint = "Drizzle migrations are the files meta/_journal.json lists (<tag>.sql, "
-	"such as 0000_brave_wolf.sql); generate them with drizzle-kit generate.  A file the "
-	"journal does not list is never skipped silently.",
+	"such as 0000_brave_wolf.sql); generate them with drizzle-kit generate.",
+	.ignores = drizzle_ignores,
 	.adopt = &adopt_drizzle
 };

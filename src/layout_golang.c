@@ -50,6 +50,17 @@ parse_golang_name(const char *base, MigrationKind *kind, char **version, char **
 	return true;
 }
 
+/* x.down.sql beside x.up.sql */
+static char *
+golang_undo_name(const MigrationScript *s)
+{
+	size_t		len = strlen(s->name);
+
+	if (!layout_has_suffix(s->name, ".up.sql"))
+		return NULL;
+	return psprintf("%.*s.down.sql", (int) (len - strlen(".up.sql")), s->name);
+}
+
 static bool
 golang_claims(LayoutDir *dir, const SourceFile *f)
 {
@@ -112,5 +123,6 @@ const Layout layout_golang_migrate = {
 	.build = golang_build,
 	.naming_hint = "golang-migrate files are named <version>_<name>.up.sql and "
 	"<version>_<name>.down.sql; a misnamed file is never skipped.",
+	.undo_name = golang_undo_name,
 	.adopt = &adopt_golang_migrate
 };

@@ -38,6 +38,13 @@ node_pg_claims(LayoutDir *dir, const SourceFile *f)
 	return scan->count[SECTION_NODE_UP] > 0 || scan->count[SECTION_NODE_DOWN] > 0;
 }
 
+/* the down section of the same file */
+static char *
+node_pg_undo_name(const MigrationScript *s)
+{
+	return psprintf("a \"-- Down Migration\" section at the end of %s", s->name);
+}
+
 static void
 node_pg_build(LayoutDir *dir, List *files, ScriptSet *set)
 {
@@ -93,5 +100,6 @@ const Layout layout_node_pg_migrate = {
 	.build = node_pg_build,
 	.naming_hint = "node-pg-migrate SQL files are named <timestamp>_<name>.sql and begin "
 	"with an \"-- Up Migration\" line; a misnamed file is never skipped.",
+	.undo_name = node_pg_undo_name,
 	.adopt = &adopt_node_pg_migrate
 };

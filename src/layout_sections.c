@@ -7,13 +7,14 @@
  * dbmate, node-pg-migrate, the timestamped layout and Drizzle all name
  * their files <digits>_<name>.sql; what tells them apart is inside: a
  * dbmate file has a "-- migrate:up" line, a node-pg-migrate file a
- * "-- Up Migration" line, the others have no such markers.  Each such
+ * "-- Up Migration" line, the others have no such markers (a sql-migrate
+ * file, of any name, has a "-- +migrate Up" line).  Each such
  * file is scanned once, line by line in bounded memory
  * (reader_scan_lines), and the markers found are kept for the parsers.
  *
  * A sectioned file becomes two scripts sharing the file: the versioned
  * one reads the up section and the undo one the down section
- * (source_section), each from its marker line to the next marker.  So the
+ * (reader_section), each from its marker line to the next marker.  So the
  * up script's text starts with its marker line, where other tools put
  * options ("-- migrate:up transaction:false"), and each script has the
  * checksum of its own section.  Lines before the first marker may only be
@@ -102,6 +103,37 @@ sections_node_marker(const char *line, size_t len)
 	return kind;
 }
 
+/*
+ * Does line hold sql-migrate's command (exactly as sql-migrate reads
+ * them: the line starts with "-- +migrate ", and its first word after that
+ * is command, case and all)?
+ */
+bool
+sections_sqlmigrate_command(const char *line, size_t len, const char *command)
+{
+	static const char prefix[] = "-- +migrate ";
+	size_t		i = sizeof(prefix) - 1;
+	size_t		n = strlen(command);
+
+	if (len < i || memcmp(line, prefix, i) != 0)
+		return false;
+	while (i < len && is_space(line[i]))
+		i++;
+	return len - i >= n && memcmp(line + i, command, n) == 0 &&
+		(i + n == len || is_space(line[i + n]));
+}
+
+/* sql-migrate's section markers: 1 for "-- +migrate Up", 2 for Down, else 0 */
+int
+sections_sqlmigrate_marker(const char *line, size_t len)
+{
+	if (sections_sqlmigrate_command(line, len, "Up"))
+		return 1;
+	if (sections_sqlmigrate_command(line, len, "Down"))
+		return 2;
+	return 0;
+}
+
 /* is this line blank or a -- comment? */
 static bool
 blank_or_comment(const char *line, size_t len)
@@ -118,7 +150,7 @@ static bool
 scan_line(void *arg, int lineno, const char *line, size_t len)
 {
 	SectionScan *scan = (SectionScan *) arg;
-	SectionKind kinds[2] = {SECTION_NONE, SECTION_NONE};
+	SectionKind kinds[3] = {SECTION_NONE, SECTION_NONE, SECTION_NONE};
 	int			m;
 	int			i;
 	bool		seen = false;
@@ -129,16 +161,19 @@ scan_line(void *arg, int lineno, const char *line, size_t len)
 	m = sections_node_marker(line, len);
 	if (m)
 		kinds[1] = m == 1 ? SECTION_NODE_UP : SECTION_NODE_DOWN;
+	m = sections_sqlmigrate_marker(line, len);
+	if (m)
+		kinds[2] = m == 1 ? SECTION_SQLMIGRATE_UP : SECTION_SQLMIGRATE_DOWN;
 
 	for (i = SECTION_NONE + 1; i < SECTION_KINDS; i++)
 		seen |= scan->count[i] > 0;
-	if (kinds[0] == SECTION_NONE && kinds[1] == SECTION_NONE)
+	if (kinds[0] == SECTION_NONE && kinds[1] == SECTION_NONE && kinds[2] == SECTION_NONE)
 	{
 		if (!seen && scan->sql_line == 0 && !blank_or_comment(line, len))
 			scan->sql_line = lineno;
 		return true;
 	}
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < (int) lengthof(kinds); i++)
 	{
 		if (kinds[i] == SECTION_NONE)
 			continue;
@@ -193,6 +228,48 @@ sections_any_marker(LayoutDir *dir, const SourceFile *f)
 }
 
 /*
+ * Refuse a sectioned file whose sections are not one up section, then at
+ * most one down section, with nothing but comments before the first.
+ */
+void
+sections_check(const SectionScan *scan, const SourceFile *f, const char *tool,
+			   SectionKind up, SectionKind down, const char *up_text, const char *down_text)
+{
+	if (scan->count[up] == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("%s migration \"%s\" has no \"%s\" line", tool, f->name, up_text),
+				 errdetail("The up migration is the lines after \"%s\"; without one, "
+						   "\"%s\" has nothing to apply.", up_text, f->name),
+				 errhint("Begin the migration with one \"%s\" line and, if it can be undone, "
+						 "follow it with one \"%s\" section.", up_text, down_text)));
+	if (scan->count[up] > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("%s migration \"%s\" has %d \"%s\" lines", tool, f->name,
+						scan->count[up], up_text),
+				 errdetail("The first is line %d; a migration has one up section.",
+						   scan->line[up]),
+				 errhint("Merge the up sections into one, or split the file into two migrations.")));
+	if (scan->count[down] > 1 || (scan->count[down] == 1 && scan->line[down] < scan->line[up]))
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("%s migration \"%s\" has a misplaced \"%s\" line", tool, f->name, down_text),
+				 errdetail("Line %d of \"%s\" is \"%s\"; the down section must come once, "
+						   "after the up section at line %d.",
+						   scan->line[down], f->name, down_text, scan->line[up]),
+				 errhint("Put the up section first and the down section after it.")));
+	if (scan->sql_line > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("%s migration \"%s\" has SQL outside its sections", tool, f->name),
+				 errdetail("Line %d of \"%s\" comes before the \"%s\" line, so it belongs "
+						   "to neither the up nor the down migration.",
+						   scan->sql_line, f->name, up_text),
+				 errhint("Move it below the \"%s\" line.", up_text)));
+}
+
+/*
  * The scripts of sectioned files <digits>_<name>.sql: the up section is
  * the versioned script, the down section (if any) its undo script.
  */
@@ -212,39 +289,7 @@ sections_build(LayoutDir *dir, List *files, ScriptSet *set, const char *tool,
 		char	   *version;
 		char	   *description;
 
-		if (scan->count[up] == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_SYNTAX_ERROR),
-					 errmsg("%s migration \"%s\" has no \"%s\" line", tool, f->name, up_text),
-					 errdetail("The up migration is the lines after \"%s\"; without one, "
-							   "\"%s\" has nothing to apply.", up_text, f->name),
-					 errhint("Begin the migration with one \"%s\" line and, if it can be undone, "
-							 "follow it with one \"%s\" section.", up_text, down_text)));
-		if (scan->count[up] > 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_SYNTAX_ERROR),
-					 errmsg("%s migration \"%s\" has %d \"%s\" lines", tool, f->name,
-							scan->count[up], up_text),
-					 errdetail("The first is line %d; a migration has one up section.",
-							   scan->line[up]),
-					 errhint("Merge the up sections into one, or split the file into two migrations.")));
-		if (scan->count[down] > 1 || (scan->count[down] == 1 && scan->line[down] < scan->line[up]))
-			ereport(ERROR,
-					(errcode(ERRCODE_SYNTAX_ERROR),
-					 errmsg("%s migration \"%s\" has a misplaced \"%s\" line", tool, f->name, down_text),
-					 errdetail("Line %d of \"%s\" is \"%s\"; the down section must come once, "
-							   "after the up section at line %d.",
-							   scan->line[down], f->name, down_text, scan->line[up]),
-					 errhint("Put the up section first and the down section after it.")));
-		if (scan->sql_line > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_SYNTAX_ERROR),
-					 errmsg("%s migration \"%s\" has SQL outside its sections", tool, f->name),
-					 errdetail("Line %d of \"%s\" comes before the \"%s\" line, so it belongs "
-							   "to neither the up nor the down migration.",
-							   scan->sql_line, f->name, up_text),
-					 errhint("Move it below the \"%s\" line.", up_text)));
-
+		sections_check(scan, f, tool, up, down, up_text, down_text);
 		version = version_normalize(base, digits);
 		description = layout_description(base + digits + 1, strlen(base) - digits - 1 - 4);
 		layout_add_script(set, reader_section(f, marker, 1), MIGRATION_VERSIONED,

@@ -289,6 +289,18 @@ sqitch_build(LayoutDir *dir, List *files, ScriptSet *set)
 	}
 }
 
+/* revert/<change>.sql for deploy/<change>.sql */
+static char *
+sqitch_undo_name(const MigrationScript *s)
+{
+	const char *deploy = strstr(s->name, "deploy/");
+
+	if (deploy == NULL)
+		return NULL;
+	return psprintf("%.*srevert/%s", (int) (deploy - s->name), s->name,
+					deploy + strlen("deploy/"));
+}
+
 /* migrate.adopt: the tool's history table (adopt.c) */
 /* sqitch.changes: the plan's first changes, deployed in its order */
 static void
@@ -346,5 +358,6 @@ const Layout layout_sqitch = {
 	.build = sqitch_build,
 	.naming_hint = "In a sqitch project every change of sqitch.plan has deploy/<change>.sql "
 	"and revert/<change>.sql, and no other scripts are read; add changes with sqitch add.",
+	.undo_name = sqitch_undo_name,
 	.adopt = &adopt_sqitch
 };

@@ -44,6 +44,13 @@ parse_timestamped_name(const char *base, MigrationKind *kind, char **version, ch
 	return true;
 }
 
+/* x_rollback.sql beside x.sql */
+static char *
+timestamped_undo_name(const MigrationScript *s)
+{
+	return psprintf("%.*s_rollback.sql", (int) (strlen(s->name) - 4), s->name);
+}
+
 static bool
 timestamped_claims(LayoutDir *dir, const SourceFile *f)
 {
@@ -61,5 +68,6 @@ const Layout layout_timestamped = {
 	.claims = timestamped_claims,
 	.build = timestamped_build,
 	.naming_hint = "Timestamped migrations are named <YYYYMMDD_HHMMSS>_<name>.sql, their "
-	"undo scripts <YYYYMMDD_HHMMSS>_<name>_rollback.sql; a misnamed file is never skipped."
+	"undo scripts <YYYYMMDD_HHMMSS>_<name>_rollback.sql; a misnamed file is never skipped.",
+	.undo_name = timestamped_undo_name
 };

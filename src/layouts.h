@@ -44,6 +44,21 @@ typedef struct Layout
 
 	const char *naming_hint;	/* errhint for a .sql file that fits no name */
 
+	/* how its versions sort; NULL: numerically (version_cmp) */
+	VersionOrder order;
+
+	/*
+	 * For a .sql file it did not claim: why the tool never runs it (the file
+	 * is then ignored, with a NOTICE), or NULL (the file is misnamed, and
+	 * refused).  NULL: every such file is misnamed.
+	 */
+	const char *(*ignores) (LayoutDir *dir, const SourceFile *f);
+
+	/* the name a misnamed file (last component) probably meant, or NULL */
+	char	   *(*suggest) (const char *base);
+
+	/* the file to create to undo versioned script s */
+	char	   *(*undo_name) (const MigrationScript *s);
 	/* migrate.adopt of the tool's history table (adopt.h), or NULL */
 	const struct LayoutAdopt *adopt;
 } Layout;
@@ -57,6 +72,7 @@ extern const Layout layout_diesel;
 extern const Layout layout_prisma;
 extern const Layout layout_drizzle;
 extern const Layout layout_sqitch;
+extern const Layout layout_sql_migrate;
 
 extern const Layout *layout_find(const char *name);
 extern char *layout_adopt_names(void);
@@ -65,6 +81,7 @@ extern char *layout_adopt_names(void);
 extern const char *layout_base_name(const char *name);
 extern bool layout_has_suffix(const char *s, const char *suffix);
 extern size_t layout_digits(const char *s);
+extern bool layout_is_number(const char *s);
 extern char *layout_description(const char *s, size_t len);
 extern SourceFile *layout_find_file(LayoutDir *dir, const char *name);
 /* layouts recognised by file names alone (Flyway, golang-migrate, timestamped) */
@@ -78,8 +95,6 @@ typedef bool (*LayoutFolderParser) (const char *name, char **folder,
 									char **version, char **description);
 extern bool layout_folder_claims(LayoutDir *dir, const SourceFile *f, LayoutFolderParser parse,
 								 const char *up_name, const char *down_name);
-extern void layout_folder_build(List *files, ScriptSet *set, LayoutFolderParser parse,
-								const char *up_name);
 
 extern MigrationScript *layout_add_script(ScriptSet *set, SourceFile *f, MigrationKind kind,
 										  char *version, char *description);
@@ -92,6 +107,8 @@ typedef enum SectionKind
 	SECTION_DBMATE_DOWN,		/* -- migrate:down */
 	SECTION_NODE_UP,			/* -- Up Migration */
 	SECTION_NODE_DOWN,			/* -- Down Migration */
+	SECTION_SQLMIGRATE_UP,		/* -- +migrate Up */
+	SECTION_SQLMIGRATE_DOWN,	/* -- +migrate Down */
 	SECTION_KINDS
 } SectionKind;
 
@@ -108,6 +125,11 @@ extern bool sections_any_marker(LayoutDir *dir, const SourceFile *f);
 extern bool sections_numbered_name(const char *base);
 extern int	sections_dbmate_marker(const char *line, size_t len);
 extern int	sections_node_marker(const char *line, size_t len);
+extern int	sections_sqlmigrate_marker(const char *line, size_t len);
+extern bool sections_sqlmigrate_command(const char *line, size_t len, const char *command);
+extern void sections_check(const SectionScan *scan, const SourceFile *f, const char *tool,
+						   SectionKind up, SectionKind down,
+						   const char *up_text, const char *down_text);
 extern void sections_build(LayoutDir *dir, List *files, ScriptSet *set, const char *tool,
 						   SectionMarker marker, SectionKind up, SectionKind down,
 						   const char *up_text, const char *down_text);
@@ -134,6 +156,7 @@ typedef struct SqitchPlan
 } SqitchPlan;
 
 extern List *drizzle_journal(LayoutDir *dir);
+extern char *layout_sql_migrate_description(const char *name);
 extern SqitchPlan *sqitch_plan(LayoutDir *dir);
 extern void layout_dir_init(LayoutDir *dir, List *files);
 

@@ -160,7 +160,7 @@ undo_selection(MigrationPlan *plan, UndoArgs *a, const char *track)
 		{
 			PlanEntry  *e = (PlanEntry *) lfirst(lc);
 
-			if (e->version && version_cmp(e->version, a->version) == 0)
+			if (e->version && plan_version_cmp(plan, e->version, a->version) == 0)
 				found = e;
 		}
 		if (found == NULL || found->applied == NULL)
@@ -179,7 +179,7 @@ undo_selection(MigrationPlan *plan, UndoArgs *a, const char *track)
 		{
 			PlanEntry  *e = (PlanEntry *) lfirst(lc);
 
-			if (version_cmp(e->version, a->version) > 0)
+			if (plan_version_cmp(plan, e->version, a->version) > 0)
 				newer = lappend(newer, applied_name(e));
 		}
 		if (newer != NIL)
@@ -193,7 +193,7 @@ undo_selection(MigrationPlan *plan, UndoArgs *a, const char *track)
 
 	if (a->target)
 	{
-		if (plan->baseline && version_cmp(a->target, plan->baseline) < 0)
+		if (plan->baseline && plan_version_cmp(plan, a->target, plan->baseline) < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("cannot undo below the baseline of track \"%s\"", track),
@@ -204,7 +204,7 @@ undo_selection(MigrationPlan *plan, UndoArgs *a, const char *track)
 		{
 			PlanEntry  *e = (PlanEntry *) lfirst(lc);
 
-			if (version_cmp(e->version, a->target) > 0)
+			if (plan_version_cmp(plan, e->version, a->target) > 0)
 				todo = lappend(todo, e);
 		}
 		return todo;
@@ -223,6 +223,7 @@ undo_check(MigrationPlan *plan, List *todo, const char *target)
 {
 	List	   *problems = NIL;
 	List	   *no_undo = NIL;
+	List	   *no_undo_entries = NIL;
 	ListCell   *lc;
 
 	foreach(lc, plan_problems(plan, true, false))
@@ -240,7 +241,10 @@ undo_check(MigrationPlan *plan, List *todo, const char *target)
 		PlanEntry  *e = (PlanEntry *) lfirst(lc);
 
 		if (e->undo == NULL)
+		{
 			no_undo = lappend(no_undo, applied_name(e));
+			no_undo_entries = lappend(no_undo_entries, e);
+		}
 	}
 	if (no_undo != NIL)
 	{
@@ -257,9 +261,7 @@ undo_check(MigrationPlan *plan, List *todo, const char *target)
 				 errdetail("Nothing was undone.") :
 				 errdetail("This undo would undo versions %s, newest first; nothing was undone.",
 						   join_names(versions)),
-				 errhint("Add the missing undo script%s (U<version>__<description>.sql)%s.",
-						 list_length(no_undo) == 1 ? "" : "s",
-						 target ? ", or undo to a higher target" : "")));
+				 errhint("%s", plan_undo_hint(plan, no_undo_entries, target != NULL))));
 	}
 }
 
@@ -277,6 +279,8 @@ undo_body(TrackRun *run, void *arg)
 
 	plan = load_plan(run->dir, run->track, NULL, &real_dir, PLAN_FOR_RUN);
 	run->real_dir = real_dir;
+	plan_check_version(plan, a->target);
+	plan_check_version(plan, a->version);
 
 	todo = undo_selection(plan, a, run->track);
 	if (todo == NIL)
@@ -329,9 +333,9 @@ migrate_undo(PG_FUNCTION_ARGS)
 				 errhint("Use target => to undo every migration above a version, "
 						 "or version => to undo exactly one.")));
 	if (target)
-		target = version_check(target);
+		target = version_arg(target);
 	if (version)
-		version = version_check(version);
+		version = version_arg(version);
 
 	run_init(fcinfo, &run, dir, track);
 	a.target = run_strdup(&run, target);
@@ -478,7 +482,7 @@ baseline_body(TrackRun *run, void *arg)
 	{
 		PlanEntry  *e = (PlanEntry *) lfirst(lc);
 
-		if (e->version && e->applied && version_cmp(e->version, a->version) > 0)
+		if (e->version && e->applied && plan_version_cmp(plan, e->version, a->version) > 0)
 			above = lappend(above, applied_name(e));
 	}
 	if (above != NIL)
@@ -490,7 +494,7 @@ baseline_body(TrackRun *run, void *arg)
 						   join_names(above), a->version),
 				 errhint("Baseline at version %s or higher, or undo those migrations first.",
 						 plan->current)));
-	if (plan->baseline && version_cmp(plan->baseline, a->version) >= 0)
+	if (plan->baseline && plan_version_cmp(plan, plan->baseline, a->version) >= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("track \"%s\" is already baselined at version %s", run->track, plan->baseline),

@@ -621,6 +621,7 @@ lint_read_script(LintState *ls, const SourceFile *file)
 	lr->lineno = 1;
 	lr->reader = reader_open(file);
 	sp = splitter_create(lint_read, lr);
+	splitter_set_dialect(sp, file->split);
 	for (;;)
 	{
 		CHECK_FOR_INTERRUPTS();

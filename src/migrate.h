@@ -79,10 +79,16 @@ typedef struct MigrationScript
 	char	   *name;
 	char	   *path;
 	MigrationKind kind;
-	char	   *version;		/* normalized ("1.2"); NULL for repeatable */
+	char	   *version;		/* normalized ("1.2"), or the layout's name for
+								 * it (prisma, sql-migrate); NULL for
+								 * repeatable */
 	char	   *description;
 	char		checksum[MIGRATE_CHECKSUM_LEN];
 	int64		size;			/* bytes after normalization */
+	const char *legacy_version; /* the version 1.0 recorded for this file, if
+								 * another (plan.c matches history rows by it) */
+	const char *nontx_marker;	/* the layout's own word that it runs outside a
+								 * transaction (diesel's metadata.toml), or NULL */
 } MigrationScript;
 
 /*

@@ -262,7 +262,7 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 					ereport(WARNING,
 							(errmsg("migration \"%s\" stopped part-way and is now dirty", s->name),
 							 errdetail("%s", summary),
-							 errhint("%s", NONTX_REPAIR_HINT)));
+							 errhint("%s", nontx_repair_hint(s->kind == MIGRATION_UNDO))));
 				}
 			}
 			else

@@ -10,8 +10,11 @@
  * PreventInTransactionBlock: CREATE/DROP INDEX CONCURRENTLY, REINDEX
  * CONCURRENTLY, VACUUM, CREATE/DROP DATABASE, ...), or when it carries
  * another tool's marker for that: a line "-- migrate:up transaction:false"
- * (dbmate), "-- +migrate Up notransaction" (sql-migrate), or ".autocommit."
- * in its name.  Statements are judged from their raw parse tree, in the
+ * (dbmate), "-- +migrate Up notransaction" or "-- +migrate Down
+ * notransaction" (sql-migrate, for its up or down section), ".autocommit."
+ * in its name, or a marker its layout found beside it
+ * (MigrationScript.nontx_marker: diesel's metadata.toml with
+ * run_in_transaction = false).  Statements are judged from their raw parse tree, in the
  * one pass that runs the file (executor.c): the file starts in a
  * transaction, and the first statement that needs top level (or a
  * marker) stops it before that statement runs; migration.c rolls back
@@ -80,12 +83,13 @@ marker_of_line(char *line)
 		for (i = 1; i < n; i++)
 			if (pg_strcasecmp(words[i], "transaction:false") == 0)
 				return "-- migrate:up transaction:false";
-	/* sql-migrate: -- +migrate Up notransaction */
+	/* sql-migrate: -- +migrate Up notransaction, and the same for Down */
 	if (n >= 3 && pg_strcasecmp(words[0], "+migrate") == 0 &&
-		pg_strcasecmp(words[1], "up") == 0)
+		(pg_strcasecmp(words[1], "up") == 0 || pg_strcasecmp(words[1], "down") == 0))
 		for (i = 2; i < n; i++)
 			if (pg_strcasecmp(words[i], "notransaction") == 0)
-				return "-- +migrate Up notransaction";
+				return pg_strcasecmp(words[1], "up") == 0 ?
+					"-- +migrate Up notransaction" : "-- +migrate Down notransaction";
 	return NULL;
 }
 
@@ -334,8 +338,9 @@ nontx_may_need(const Statement *st)
 
 /*
  * Does the name of script s say it runs outside a transaction (".autocommit."
- * in it)?  The only verdict known before the file is read; the rest is
- * found while it runs (executor.c).
+ * in it), or a marker its layout found beside it (diesel's metadata.toml)?
+ * The only verdicts known before the file is read; the rest is found while
+ * it runs (executor.c).
  */
 bool
 nontx_name_says(const MigrationScript *s, char **why)
@@ -343,10 +348,17 @@ nontx_name_says(const MigrationScript *s, char **why)
 	const char *base = strrchr(s->name, '/');
 
 	base = base ? base + 1 : s->name;
-	if (strstr(base, ".autocommit.") == NULL)
-		return false;
-	*why = pstrdup("\".autocommit.\" in its name");
-	return true;
+	if (strstr(base, ".autocommit.") != NULL)
+	{
+		*why = pstrdup("\".autocommit.\" in its name");
+		return true;
+	}
+	if (s->nontx_marker)
+	{
+		*why = pstrdup(s->nontx_marker);
+		return true;
+	}
+	return false;
 }
 
 /* OIDs of the invalid indexes of the database now */
@@ -453,6 +465,21 @@ nontx_describe_failure(const char *script, WorkerSession *ws, List *invalid_befo
 
 	*summary = buf.data;
 	return progress.committed_line > 0 || invalid != NULL;
+}
+
+/*
+ * What to do about a dirty migration: after a failed run of it, or after a
+ * failed undo (which leaves the migration applied, part-way undone).
+ */
+const char *
+nontx_repair_hint(bool undo)
+{
+	if (undo)
+		return "Repair the database by hand: the undo stopped part-way and runs again from its "
+			"first statement, so redo what its committed statements undid, or make them "
+			"idempotent (e.g. DROP INDEX CONCURRENTLY IF EXISTS). Then run "
+			"SELECT migrate.repair(dir), which leaves the migration applied, and undo again.";
+	return NONTX_REPAIR_HINT;
 }
 
 /*

@@ -19,6 +19,8 @@
 	"IF NOT EXISTS), since the migration runs again from its first statement. " \
 	"Then run SELECT migrate.repair(dir) and apply again."
 
+extern const char *nontx_repair_hint(bool undo);
+extern bool nontx_detect(const MigrationScript *s, char **why);
 struct Statement;
 extern bool nontx_name_says(const MigrationScript *s, char **why);
 extern const char *nontx_marker(const char *line, size_t len);

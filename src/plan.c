@@ -17,6 +17,12 @@
  *	  out_of_order  pending, but older than the newest applied version
  *	  baseline      at or below the baseline and never applied itself (the
  *	                baseline's own version is an entry even without a file)
+ * Versions sort in the order of the directory's layout (numerically, but
+ * as strings for diesel, by folder name for Prisma, as sql-migrate sorts
+ * its files; layout.c).  A history row of a Prisma or diesel migration
+ * written before 1.1 holds the version 1.0 gave it; it counts for the file
+ * it names when that file's version was then the row's
+ * (MigrationScript.legacy_version), so nothing applied runs again.
  * Repeatable scripts are pending whenever their checksum differs from the
  * last successful run of the same script name, and run after the
  * versioned ones.  apply, undo, status, validate and the dry run share
@@ -29,7 +35,9 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "utils/builtins.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 
 #include "nontx.h"
 #include "plan.h"
@@ -57,22 +65,55 @@ migration_state_name(MigrationState state)
 			return "baseline";
 		case STATE_DIRTY:
 			return "dirty";
+		case STATE_MISNAMED:
+			return "misnamed";
+		case STATE_IGNORED:
+			return "ignored";
 	}
 	return "unknown";
 }
 
-static int
-compare_entries(const ListCell *a, const ListCell *b)
+/* compare two versions in the order of the plan's layout */
+int
+plan_version_cmp(const MigrationPlan *plan, const char *a, const char *b)
 {
-	const PlanEntry *ea = (const PlanEntry *) lfirst(a);
-	const PlanEntry *eb = (const PlanEntry *) lfirst(b);
+	return layout_version_cmp(plan->order, a, b);
+}
 
-	return version_cmp(ea->version, eb->version);
+/*
+ * A version a user gave (target =>, version =>; see version_arg) must be
+ * a version of the directory's layout: a name only where the layout names
+ * its migrations (Prisma, sql-migrate, ...), else a number.
+ */
+void
+plan_check_version(const MigrationPlan *plan, const char *version)
+{
+	if (version && plan->order == NULL && !version_is_numeric(version))
+		(void) version_check(version);	/* the error */
+}
+
+/* entries by version: arg points to the plan's VersionOrder */
+static int
+compare_entries(const void *a, const void *b, void *arg)
+{
+	const PlanEntry *ea = (const PlanEntry *) lfirst((const ListCell *) a);
+	const PlanEntry *eb = (const PlanEntry *) lfirst((const ListCell *) b);
+
+	return layout_version_cmp(*(VersionOrder *) arg, ea->version, eb->version);
+}
+
+/* sort entries by version */
+static void
+sort_entries(MigrationPlan *plan, List *entries)
+{
+	if (entries != NIL)
+		qsort_arg(entries->elements, list_length(entries), sizeof(ListCell),
+				  compare_entries, &plan->order);
 }
 
 /* binary search of a version among entries sorted by version */
 static PlanEntry *
-find_entry(List *entries, const char *version)
+find_entry(MigrationPlan *plan, List *entries, const char *version)
 {
 	int			lo = 0;
 	int			hi = list_length(entries) - 1;
@@ -81,7 +122,7 @@ find_entry(List *entries, const char *version)
 	{
 		int			mid = (lo + hi) / 2;
 		PlanEntry  *e = (PlanEntry *) list_nth(entries, mid);
-		int			c = version_cmp(version, e->version);
+		int			c = plan_version_cmp(plan, version, e->version);
 
 		if (c == 0)
 			return e;
@@ -108,7 +149,7 @@ entries_from_scripts(ScriptSet *set, MigrationPlan *plan)
 
 		if (s->kind == MIGRATION_REPEATABLE)
 			continue;
-		if (last == NULL || version_cmp(last->version, s->version) != 0)
+		if (last == NULL || plan_version_cmp(plan, last->version, s->version) != 0)
 		{
 			last = palloc0(sizeof(PlanEntry));
 			last->version = s->version;
@@ -154,7 +195,7 @@ replayed_row(const HistoryRow *row)
  * files were removed after a baseline is not a quadratic case.
  */
 static List *
-history_only_entries(List *entries, List *history)
+history_only_entries(MigrationPlan *plan, List *entries, List *history)
 {
 	List	   *extra = NIL;
 	List	   *unique = NIL;
@@ -165,7 +206,7 @@ history_only_entries(List *entries, List *history)
 	{
 		HistoryRow *row = (HistoryRow *) lfirst(lc);
 
-		if (replayed_row(row) && find_entry(entries, row->version) == NULL)
+		if (replayed_row(row) && find_entry(plan, entries, row->version) == NULL)
 		{
 			PlanEntry  *e = palloc0(sizeof(PlanEntry));
 
@@ -173,12 +214,12 @@ history_only_entries(List *entries, List *history)
 			extra = lappend(extra, e);
 		}
 	}
-	list_sort(extra, compare_entries);
+	sort_entries(plan, extra);
 	foreach(lc, extra)
 	{
 		PlanEntry  *e = (PlanEntry *) lfirst(lc);
 
-		if (last == NULL || version_cmp(last->version, e->version) != 0)
+		if (last == NULL || plan_version_cmp(plan, last->version, e->version) != 0)
 		{
 			unique = lappend(unique, e);
 			last = e;
@@ -192,7 +233,7 @@ history_only_entries(List *entries, List *history)
 static List *
 replay_history(List *entries, List *history, MigrationPlan *plan)
 {
-	List	   *extra = history_only_entries(entries, history);
+	List	   *extra = history_only_entries(plan, entries, history);
 	ListCell   *lc;
 
 	foreach(lc, history)
@@ -212,10 +253,10 @@ replay_history(List *entries, List *history, MigrationPlan *plan)
 			continue;
 		}
 
-		e = find_entry(entries, row->version);
+		e = find_entry(plan, entries, row->version);
 		if (e == NULL)
 		{
-			e = find_entry(extra, row->version);
+			e = find_entry(plan, extra, row->version);
 			if (e == NULL)
 				elog(ERROR, "version %s of the history was not collected", row->version);
 			/* named by its first row, as the files' entries are by their file */
@@ -251,8 +292,61 @@ replay_history(List *entries, List *history, MigrationPlan *plan)
 		if (x->applied)
 			entries = lappend(entries, x);
 	}
-	list_sort(entries, compare_entries);
+	sort_entries(plan, entries);
 	return entries;
+}
+
+/* scripts by name, for legacy_rows */
+static int
+compare_script_names(const void *a, const void *b)
+{
+	return strcmp((*(MigrationScript *const *) a)->name, (*(MigrationScript *const *) b)->name);
+}
+
+/*
+ * History rows that 1.0 wrote with another version for a file than the
+ * file has now (prisma, diesel: MigrationScript.legacy_version) take the
+ * file's version, so that they count for it.  A row counts only for the
+ * file it names, and only if that file's version was then the row's.
+ */
+static void
+legacy_rows(ScriptSet *set, List *history)
+{
+	MigrationScript **byname;
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, set->scripts)
+		if (((MigrationScript *) lfirst(lc))->legacy_version)
+			n++;
+	if (n == 0)
+		return;
+	byname = palloc(sizeof(MigrationScript *) * n);
+	n = 0;
+	foreach(lc, set->scripts)
+	{
+		MigrationScript *s = (MigrationScript *) lfirst(lc);
+
+		if (s->legacy_version)
+			byname[n++] = s;
+	}
+	qsort(byname, n, sizeof(MigrationScript *), compare_script_names);
+
+	foreach(lc, history)
+	{
+		HistoryRow *row = (HistoryRow *) lfirst(lc);
+		MigrationScript key;
+		MigrationScript *keyp = &key;
+		MigrationScript **found;
+
+		if (row->version == NULL || row->script == NULL)
+			continue;
+		key.name = row->script;
+		found = bsearch(&keyp, byname, n, sizeof(MigrationScript *), compare_script_names);
+		if (found && strcmp((*found)->legacy_version, row->version) == 0)
+			row->version = (*found)->version;
+	}
+	pfree(byname);
 }
 
 /*
@@ -283,14 +377,14 @@ versioned_state(MigrationPlan *plan, PlanEntry *e, const char *current, const ch
 			return STATE_CHANGED;
 		return STATE_APPLIED;
 	}
-	if (baseline && !e->undone && version_cmp(e->version, baseline) <= 0)
+	if (baseline && !e->undone && plan_version_cmp(plan, e->version, baseline) <= 0)
 		return STATE_BASELINE;
 	if (e->failed)
 		return STATE_FAILED;
 	/* undone says more than out_of_order; plan_problems checks both */
 	if (e->undone)
 		return STATE_UNDONE;
-	if (current && version_cmp(e->version, current) < 0)
+	if (current && plan_version_cmp(plan, e->version, current) < 0)
 		return STATE_OUT_OF_ORDER;
 	return STATE_PENDING;
 }
@@ -355,7 +449,12 @@ plan_build(ScriptSet *set, List *history, const char *target, PlanChecksumFn che
 
 	plan->checksum_of = checksum_of;
 	plan->misnamed = set->misnamed;
+	plan->ignored = set->ignored;
 	plan->naming_hint = set->naming_hint;
+	plan->order = set->order;
+	plan->set = set;
+	plan_check_version(plan, target);
+	legacy_rows(set, history);
 	entries = entries_from_scripts(set, plan);
 	entries = replay_history(entries, history, plan);
 
@@ -363,21 +462,23 @@ plan_build(ScriptSet *set, List *history, const char *target, PlanChecksumFn che
 	{
 		PlanEntry  *e = (PlanEntry *) lfirst(lc);
 
-		if (e->applied && (plan->current == NULL || version_cmp(e->version, plan->current) > 0))
+		if (e->applied && (plan->current == NULL ||
+						   plan_version_cmp(plan, e->version, plan->current) > 0))
 			plan->current = e->version;
 	}
-	if (plan->baseline && (plan->current == NULL || version_cmp(plan->baseline, plan->current) > 0))
+	if (plan->baseline && (plan->current == NULL ||
+						   plan_version_cmp(plan, plan->baseline, plan->current) > 0))
 		plan->current = plan->baseline;
 
 	/* the baseline shows as a migration of its own when no file has its version */
-	if (plan->baseline && find_entry(entries, plan->baseline) == NULL)
+	if (plan->baseline && find_entry(plan, entries, plan->baseline) == NULL)
 	{
 		PlanEntry  *b = palloc0(sizeof(PlanEntry));
 
 		b->version = plan->baseline;
 		b->description = plan->baseline_row->description;
 		entries = lappend(entries, b);
-		list_sort(entries, compare_entries);
+		sort_entries(plan, entries);
 	}
 
 	foreach(lc, entries)
@@ -386,13 +487,13 @@ plan_build(ScriptSet *set, List *history, const char *target, PlanChecksumFn che
 
 		/* an undo file alone is no migration */
 		if (e->script == NULL && e->applied == NULL &&
-			!(plan->baseline && version_cmp(e->version, plan->baseline) == 0))
+			!(plan->baseline && plan_version_cmp(plan, e->version, plan->baseline) == 0))
 			continue;
 		e->state = versioned_state(plan, e, plan->current, plan->baseline);
 		plan->entries = lappend(plan->entries, e);
 		if (e->script && e->applied == NULL && e->state != STATE_BASELINE &&
 			e->state != STATE_DIRTY &&
-			(target == NULL || version_cmp(e->version, target) <= 0))
+			(target == NULL || plan_version_cmp(plan, e->version, target) <= 0))
 			plan->pending = lappend(plan->pending, e);
 	}
 
@@ -400,6 +501,47 @@ plan_build(ScriptSet *set, List *history, const char *target, PlanChecksumFn che
 	if (target == NULL)
 		plan_repeatables(plan, set, history);
 	return plan;
+}
+
+/*
+ * The rows of migrate.status (version, description, type, script,
+ * checksum, state, installed_on, execution_ms) for the .sql files that are
+ * no migration: misnamed ones, with the name they probably meant as their
+ * description, then ignored ones, with why their tool does not run them.
+ */
+void
+plan_status_files(const MigrationPlan *plan, Tuplestorestate *ts, TupleDesc desc)
+{
+	List	   *lists[2] = {plan->misnamed, plan->ignored};
+	int			i;
+
+	for (i = 0; i < 2; i++)
+	{
+		ListCell   *lc;
+
+		foreach(lc, lists[i])
+		{
+			NotScript  *n = (NotScript *) lfirst(lc);
+			Datum		values[8];
+			bool		nulls[8];
+			const char *description = "";
+
+			memset(values, 0, sizeof(values));
+			memset(nulls, true, sizeof(nulls));
+			if (i == 0 && n->meant)
+				description = psprintf("probably meant %s", n->meant);
+			else if (i == 1)
+				description = n->why;
+			values[1] = CStringGetTextDatum(description);
+			nulls[1] = false;
+			values[3] = CStringGetTextDatum(n->name);
+			nulls[3] = false;
+			values[5] = CStringGetTextDatum(migration_state_name(i == 0 ? STATE_MISNAMED :
+																 STATE_IGNORED));
+			nulls[5] = false;
+			tuplestore_putvalues(ts, desc, values, nulls);
+		}
+	}
 }
 
 /* a new problem */
@@ -448,6 +590,32 @@ failure_text(HistoryRow *row)
 	return buf.data;
 }
 
+/*
+ * The sentence of a dirty migration.  The failure row of a run that
+ * stopped part-way holds nontx_describe_failure's summary, which says the
+ * error, its line and that the run was outside a transaction: the sentence
+ * adds only which run it was.  Rows without that summary (written by hand,
+ * or before it existed) get the line and the circumstances here.
+ */
+static char *
+dirty_sentence(PlanEntry *e, const char *name)
+{
+	HistoryRow *row = e->failed;
+	bool		undo = strcmp(row->type, "undo") == 0;
+	const char *script = row->script ? row->script : name;
+
+	if (row->error && strstr(row->error, "It ran outside a transaction") != NULL)
+		return undo ?
+			psprintf("The undo of migration \"%s\" (%s) stopped part-way: %s", name, script,
+					 row->error) :
+			psprintf("Migration \"%s\" stopped part-way: %s", script, row->error);
+	return undo ?
+		psprintf("The undo of migration \"%s\" (%s) ran outside a transaction and stopped "
+				 "part-way%s", name, script, failure_text(row)) :
+		psprintf("Migration \"%s\" ran outside a transaction and stopped part-way%s",
+				 script, failure_text(row));
+}
+
 /* is a pending entry older than the newest applied version? */
 static bool
 is_out_of_order(MigrationPlan *plan, PlanEntry *e)
@@ -455,7 +623,7 @@ is_out_of_order(MigrationPlan *plan, PlanEntry *e)
 	return e->version != NULL && plan->current != NULL &&
 		(e->state == STATE_OUT_OF_ORDER || e->state == STATE_UNDONE ||
 		 e->state == STATE_FAILED) &&
-		version_cmp(e->version, plan->current) < 0;
+		plan_version_cmp(plan, e->version, plan->current) < 0;
 }
 
 /*
@@ -474,13 +642,21 @@ plan_problems(MigrationPlan *plan, bool out_of_order, bool all)
 
 	foreach(lc, plan->misnamed)
 	{
-		char	   *name = (char *) lfirst(lc);
-		PlanProblem *p = problem(PROBLEM_MISNAMED, NULL, name,
-								 psprintf("File \"%s\" is misnamed: it fits no migration name pattern.",
-										  name));
+		NotScript  *n = (NotScript *) lfirst(lc);
+		PlanProblem *p;
 
-		/* the naming rules of the layout the directory was read as */
-		p->hint = plan->naming_hint;
+		if (n->meant)
+			p = problem(PROBLEM_MISNAMED, NULL, n->name,
+						psprintf("File \"%s\" is misnamed: it fits no migration name pattern; "
+								 "it was probably meant to be \"%s\".", n->name, n->meant));
+		else
+			p = problem(PROBLEM_MISNAMED, NULL, n->name,
+						psprintf("File \"%s\" is misnamed: it fits no migration name pattern.",
+								 n->name));
+
+		/* the name it probably meant, and the naming rules of the layout */
+		p->hint = n->meant && list_length(plan->misnamed) == 1 ?
+			psprintf("Rename it to %s. %s", n->meant, plan->naming_hint) : plan->naming_hint;
 		problems = lappend(problems, p);
 	}
 	foreach(lc, plan->duplicates)
@@ -495,11 +671,12 @@ plan_problems(MigrationPlan *plan, bool out_of_order, bool all)
 		switch (e->state)
 		{
 			case STATE_DIRTY:
-				problems = lappend(problems,
-								   problem(PROBLEM_DIRTY, e, pstrdup(name),
-										   psprintf("Migration \"%s\" ran outside a transaction and stopped part-way%s",
-													e->failed->script ? e->failed->script : name,
-													failure_text(e->failed))));
+				{
+					PlanProblem *p = problem(PROBLEM_DIRTY, e, pstrdup(name), dirty_sentence(e, name));
+
+					p->hint = nontx_repair_hint(strcmp(e->failed->type, "undo") == 0);
+					problems = lappend(problems, p);
+				}
 				break;
 			case STATE_CHANGED:
 				problems = lappend(problems,
@@ -593,6 +770,35 @@ problem_hint(PlanProblemKind kind)
 				"SELECT migrate.repair(...).";
 	}
 	return "";
+}
+
+/*
+ * The hint of a missing undo script (undo refuses): the file to create
+ * for each entry, in the layout's names.
+ */
+char *
+plan_undo_hint(const MigrationPlan *plan, List *entries, bool target)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	int			i = 0;
+	int			n = list_length(entries);
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "Create the missing undo script%s: ", n == 1 ? "" : "s");
+	foreach(lc, entries)
+	{
+		PlanEntry  *e = (PlanEntry *) lfirst(lc);
+
+		if (i > 0)
+			appendStringInfoString(&buf, i == n - 1 ? " and " : ", ");
+		appendStringInfoString(&buf, layout_undo_name(plan->set, e->script));
+		i++;
+	}
+	if (target)
+		appendStringInfoString(&buf, "; or undo to a higher target");
+	appendStringInfoChar(&buf, '.');
+	return buf.data;
 }
 
 /* the hints of every kind among problems, each once */

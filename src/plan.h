@@ -8,6 +8,9 @@
 #ifndef MIGRATE_PLAN_H
 #define MIGRATE_PLAN_H
 
+#include "access/tupdesc.h"
+#include "utils/tuplestore.h"
+
 #include "layout.h"
 #include "migrate.h"
 
@@ -21,7 +24,9 @@ typedef enum MigrationState
 	STATE_OUT_OF_ORDER,
 	STATE_UNDONE,
 	STATE_BASELINE,
-	STATE_DIRTY
+	STATE_DIRTY,
+	STATE_MISNAMED,				/* a .sql file fitting no name: no entry, a status row */
+	STATE_IGNORED				/* a .sql file its tool never runs: the same */
 } MigrationState;
 
 /* one migration: a version (or a repeatable script) */
@@ -60,9 +65,12 @@ typedef struct MigrationPlan
 	const char *current;		/* highest applied version, or NULL */
 	const char *baseline;		/* version of the latest baseline, or NULL */
 	HistoryRow *baseline_row;	/* its row */
-	List	   *misnamed;		/* char * */
+	List	   *misnamed;		/* NotScript * (layout.h) */
+	List	   *ignored;		/* NotScript *: files the layout's tool never runs */
 	const char *naming_hint;	/* how the directory's layout names files */
 	List	   *duplicates;		/* char *: one message per duplicate pair */
+	VersionOrder order;			/* how versions sort (layout.h); NULL: numerically */
+	const ScriptSet *set;		/* the scripts it was built from */
 	PlanChecksumFn checksum_of; /* NULL: every script's checksum is set */
 	List	   *refresh;		/* IdentityRefresh *: for run_refresh_identities */
 } MigrationPlan;
@@ -96,6 +104,10 @@ extern void plan_raise(List *problems);
 extern void plan_check(MigrationPlan *plan, bool out_of_order);
 extern void plan_validate(MigrationPlan *plan, const char *track);
 extern const char *migration_state_name(MigrationState state);
+extern int	plan_version_cmp(const MigrationPlan *plan, const char *a, const char *b);
+extern void plan_check_version(const MigrationPlan *plan, const char *version);
+extern void plan_status_files(const MigrationPlan *plan, Tuplestorestate *ts, TupleDesc desc);
+extern char *plan_undo_hint(const MigrationPlan *plan, List *entries, bool target);
 extern List *plan_scripts(List *entries, bool undo);
 
 #endif							/* MIGRATE_PLAN_H */

@@ -6,7 +6,8 @@
  * One row per script, in the order apply would consider them, with the
  * layout detected, the kind (versioned, undo, repeatable), the version
  * and description its name gives, and its checksum; then one row per
- * misnamed .sql file.  It shows what status does not: the undo scripts
+ * misnamed .sql file, then one per .sql file its tool ignores.  It shows
+ * what status does not: the undo scripts
  * (and so the down sections of dbmate or node-pg-migrate files), and
  * which layout a directory was read as.  It reads files only, never the
  * history.
@@ -77,7 +78,11 @@ migrate_scripts(PG_FUNCTION_ARGS)
 				migration_kind_name(s->kind), s->name, s->checksum);
 	}
 	foreach(lc, set->misnamed)
-		put_row(ts, desc, set->layout, NULL, NULL, "misnamed", (char *) lfirst(lc), NULL);
+		put_row(ts, desc, set->layout, NULL, NULL, "misnamed",
+				((NotScript *) lfirst(lc))->name, NULL);
+	foreach(lc, set->ignored)
+		put_row(ts, desc, set->layout, NULL, NULL, "ignored",
+				((NotScript *) lfirst(lc))->name, NULL);
 
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");

@@ -34,6 +34,8 @@ typedef struct SourceFile
 	const char *text;			/* staged: the script as stored; NULL for a file */
 	size_t		text_len;
 	Oid			owner;			/* staged: the bundle's owner (staged.c); else 0 */
+	int			split;			/* the splitter's dialect for it: SPLIT_* of
+								 * splitter.h, set by its layout; 0 is psql's */
 	const char *stored_checksum;	/* staged: the checksum stage recorded */
 	FileIdentity listed;		/* directory: its identity when listed */
 } SourceFile;

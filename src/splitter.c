@@ -23,6 +23,14 @@
  * (splitter_copy_data), streamed in pieces that need not end at a line
  * end, so a data line of any length passes in bounded memory.
  *
+ * Other tools' files add their own rules (the dialect a layout sets, see
+ * splitter.h): in Drizzle Kit's files "--> statement-breakpoint" ends a
+ * statement even without a ';' before it (Drizzle splits the file there),
+ * and in sql-migrate's the lines between "-- +migrate StatementBegin" and
+ * "-- +migrate StatementEnd" are one statement whatever ';' they hold,
+ * ended only by the StatementEnd line (sql-migrate matches both lines
+ * exactly, at the start of a line, and so does the splitter).
+ *
  * Statements are returned from their first token, with the line it is
  * on, so error positions can be mapped back to lines of the file.  The
  * splitter executes nothing.
@@ -74,6 +82,10 @@ struct Splitter
 	bool		backslash_quotes;	/* standard_conforming_strings = off */
 	bool		in_copy;		/* COPY data follows at pos */
 	bool		copy_midline;	/* COPY data: pos is inside a line */
+	bool		prev_nl;		/* the byte before buf[0] ends a line (or none) */
+	int			dialect;		/* SPLIT_* of splitter.h */
+	bool		in_block;		/* inside a sql-migrate StatementBegin block */
+	int			block_line;		/* the line of its StatementBegin */
 
 	/* the statement being scanned */
 	size_t		stmt_start;		/* NO_STATEMENT until its first token */
@@ -134,9 +146,17 @@ splitter_create(SplitterRead read, void *arg)
 	sp->cap = 2 * READER_CHUNK + 1;
 	sp->buf = palloc(sp->cap);
 	sp->line = 1;
+	sp->prev_nl = true;
 	sp->stmt_start = NO_STATEMENT;
 	sp->backslash_quotes = backslash_quotes();
 	return sp;
+}
+
+/* follow another tool's rules as well as psql's (SPLIT_* of splitter.h) */
+void
+splitter_set_dialect(Splitter *sp, int split)
+{
+	sp->dialect = split;
 }
 
 /* a splitter over text already in memory */
@@ -196,6 +216,7 @@ refill(Splitter *sp)
 	keep = sp->stmt_start != NO_STATEMENT ? sp->stmt_start : sp->pos;
 	if (keep > 0)
 	{
+		sp->prev_nl = sp->buf[keep - 1] == '\n';
 		memmove(sp->buf, sp->buf + keep, sp->end - keep);
 		sp->base += keep;
 		sp->end -= keep;
@@ -255,6 +276,54 @@ static inline bool
 is_ident_char(unsigned char c)
 {
 	return is_ident_start(c) || (c >= '0' && c <= '9') || c == '$';
+}
+
+/* is pos at the start of a line? */
+static bool
+at_line_start(const Splitter *sp)
+{
+	return sp->pos > 0 ? sp->buf[sp->pos - 1] == '\n' : sp->prev_nl;
+}
+
+/*
+ * Is the line at pos (at the start of a line) sql-migrate's command, as
+ * sql-migrate reads it: "-- +migrate " then, after any blanks, command as
+ * a word of its own?
+ */
+static bool
+sql_migrate_command(Splitter *sp, const char *command)
+{
+	static const char prefix[] = "-- +migrate ";
+	size_t		plen = sizeof(prefix) - 1;
+	size_t		clen = strlen(command);
+	const char *p;
+	size_t		avail;
+	size_t		i;
+
+	/* the command is near the start of the line: 256 bytes decide */
+	(void) need(sp, 256);
+	p = sp->buf + sp->pos;
+	avail = sp->end - sp->pos;
+	if (avail < plen || memcmp(p, prefix, plen) != 0)
+		return false;
+	for (i = plen; i < avail && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
+								 p[i] == '\f' || p[i] == '\v'); i++)
+		;
+	if (avail - i < clen || memcmp(p + i, command, clen) != 0)
+		return false;
+	i += clen;
+	return i == avail || p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n' ||
+		p[i] == '\f' || p[i] == '\v';
+}
+
+/* is "--> statement-breakpoint" at pos? */
+static bool
+drizzle_breakpoint(Splitter *sp)
+{
+	static const char marker[] = "--> statement-breakpoint";
+
+	return need(sp, sizeof(marker) - 1) &&
+		memcmp(sp->buf + sp->pos, marker, sizeof(marker) - 1) == 0;
 }
 
 /* forget the statement just handed out; the next starts from scratch */
@@ -471,6 +540,16 @@ splitter_next(Splitter *sp, Statement *st)
 		}
 		if (avail == 0)
 		{
+			if (sp->in_block)
+				ereport(ERROR,
+						(errcode(ERRCODE_SYNTAX_ERROR),
+						 errmsg("\"-- +migrate StatementBegin\" at line %d has no matching "
+								"\"-- +migrate StatementEnd\"", sp->block_line),
+						 errdetail("sql-migrate takes the lines after StatementBegin as one "
+								   "statement up to a StatementEnd line in the same section, "
+								   "and refuses such a file too."),
+						 errhint("Add a \"-- +migrate StatementEnd\" line after the statement.")));
+
 			/*
 			 * End of script inside a block comment that no statement holds:
 			 * psql sends it to the server, which refuses it.  Ending quietly
@@ -491,6 +570,24 @@ splitter_next(Splitter *sp, Statement *st)
 				return false;
 			emit(sp, st, STMT_SQL, sp->pos);
 			return true;
+		}
+
+		/*
+		 * In a sql-migrate block only its StatementEnd line ends the
+		 * statement, wherever the lexer is (sql-migrate does not lex).
+		 */
+		if (sp->in_block && at_line_start(sp) && sql_migrate_command(sp, "StatementEnd"))
+		{
+			sp->in_block = false;
+			sp->lx = LX_NORMAL;
+			sp->comment_depth = 0;
+			/* the StatementEnd line is read next, as a comment */
+			if (sp->stmt_start != NO_STATEMENT)
+			{
+				emit(sp, st, STMT_SQL, sp->pos);
+				return true;
+			}
+			continue;
 		}
 
 		p = sp->buf + sp->pos;
@@ -591,6 +688,19 @@ splitter_next(Splitter *sp, Statement *st)
 		}
 		if (c == '-' && avail >= 2 && p[1] == '-')
 		{
+			/* Drizzle splits its files at every breakpoint */
+			if ((sp->dialect & SPLIT_BREAKPOINTS) && sp->stmt_start != NO_STATEMENT &&
+				drizzle_breakpoint(sp))
+			{
+				emit(sp, st, STMT_SQL, sp->pos);
+				return true;
+			}
+			if ((sp->dialect & SPLIT_STATEMENT_BLOCKS) && !sp->in_block &&
+				at_line_start(sp) && sql_migrate_command(sp, "StatementBegin"))
+			{
+				sp->in_block = true;
+				sp->block_line = sp->line;
+			}
 			sp->lx = LX_LINE_COMMENT;
 			sp->pos += 2;
 			continue;
@@ -603,7 +713,7 @@ splitter_next(Splitter *sp, Statement *st)
 			sp->pos += 2;
 			continue;
 		}
-		if (c == '\\')
+		if (c == '\\' && !sp->in_block)
 		{
 			/* a psql meta-command: the rest of the line */
 			char	   *nl;
@@ -640,7 +750,7 @@ splitter_next(Splitter *sp, Statement *st)
 		if (c == ';')
 		{
 			sp->pos++;
-			if (sp->paren_depth == 0 && sp->begin_depth == 0)
+			if (sp->paren_depth == 0 && sp->begin_depth == 0 && !sp->in_block)
 			{
 				emit(sp, st, STMT_SQL, sp->pos);
 				if (st->copy_from_stdin)

@@ -28,6 +28,17 @@ typedef struct Statement
 	bool		copy_line_rest; /* COPY ... FROM STDIN; has more SQL on its line */
 } Statement;
 
+/*
+ * What other tools' splitters add to psql's rules, for their layouts' files
+ * (SourceFile.split); psql's rules alone when 0.
+ */
+#define SPLIT_BREAKPOINTS		0x01	/* Drizzle: "--> statement-breakpoint"
+										 * ends a statement */
+#define SPLIT_STATEMENT_BLOCKS	0x02	/* sql-migrate: the lines between
+										 * "-- +migrate StatementBegin" and
+										 * "-- +migrate StatementEnd" are one
+										 * statement */
+
 /* reads up to READER_CHUNK bytes into buf (room for one more); 0 at the end */
 typedef size_t (*SplitterRead) (void *arg, char *buf);
 
@@ -36,6 +47,7 @@ typedef struct Splitter Splitter;
 extern Splitter *splitter_create(SplitterRead read, void *arg);
 extern Splitter *splitter_create_text(const char *text, size_t len);
 extern Splitter *splitter_create_text_chunked(const char *text, size_t len, size_t chunk);
+extern void splitter_set_dialect(Splitter *sp, int split);
 extern bool splitter_next(Splitter *sp, Statement *st);
 extern bool splitter_copy_data(Splitter *sp, const char **data, size_t *len);
 extern int	splitter_line(Splitter *sp);

@@ -4,7 +4,7 @@
 SELECT pg_temp.fx('layout_drizzle') AS d \gset
 SELECT pg_temp.fx('layout_cases') AS c \gset
 
-SELECT plan(10);
+SELECT plan(13);
 
 SELECT results_eq(
     format('SELECT layout, version, description, type, script FROM migrate.scripts(%L)', :'d'),
@@ -30,15 +30,26 @@ SELECT results_eq(
     $$VALUES ('drizzle', '0', '0000_brave_wolf.sql'), ('drizzle', '1', '0001_tidy_kestrel.sql')$$,
     'without meta/_journal.json the file numbers are the versions');
 
--- a .sql file the journal does not list is misnamed, not skipped
-SELECT is(pg_temp.error_of(format('CALL migrate.apply(%L)', :'c' || '/drizzle_unlisted')),
-          'migration file "0002_hand_written.sql" is misnamed', 'a file missing from the journal is refused');
-SELECT alike(pg_temp.error_of(format('CALL migrate.apply(%L)', :'c' || '/drizzle_unlisted'), 'hint'),
-            '%meta/_journal.json%', 'the hint says Drizzle migrations are listed in the journal');
+-- a .sql file the journal does not list is never run by Drizzle: ignored
+DROP TABLE public.posts, public.users;
+CALL migrate.apply(:'c' || '/drizzle_unlisted', track => 'unlisted');
 SELECT results_eq(
-    format('SELECT type, script FROM migrate.scripts(%L) WHERE type = ''misnamed''', :'c' || '/drizzle_unlisted'),
-    $$VALUES ('misnamed', '0002_hand_written.sql')$$,
-    'scripts() lists the misnamed file');
+    format('SELECT version, script, state FROM migrate.status(%L, %L)', :'c' || '/drizzle_unlisted', 'unlisted'),
+    $$VALUES ('0', '0000_brave_wolf.sql', 'applied'), ('1', '0001_tidy_kestrel.sql', 'applied'),
+             (NULL, '0002_hand_written.sql', 'ignored')$$,
+    'the journal''s migrations apply; the unlisted file is an ignored row');
+SELECT hasnt_table('public', 'extra', 'the unlisted file never ran');
+SELECT is((SELECT description FROM migrate.status(:'c' || '/drizzle_unlisted', 'unlisted') WHERE state = 'ignored'),
+          'Drizzle runs only the migrations that meta/_journal.json lists', 'its row says why');
+SELECT results_eq(
+    format('SELECT type, script FROM migrate.scripts(%L) WHERE version IS NULL', :'c' || '/drizzle_unlisted'),
+    $$VALUES ('ignored', '0002_hand_written.sql')$$,
+    'scripts() lists the ignored file');
+
+-- "--> statement-breakpoint" ends a statement even without a ';' before it
+CALL migrate.apply(:'c' || '/drizzle_breakpoint', track => 'breakpoint');
+SELECT has_table('public', 'nests', 'the statement after a breakpoint without '';'' ran on its own');
+SELECT has_index('public', 'nests', 'nests_owl_idx', 'and the one after it');
 
 -- a journal entry whose file is gone
 SELECT is(pg_temp.error_of(format('SELECT * FROM migrate.scripts(%L)', :'c' || '/drizzle_missing')),

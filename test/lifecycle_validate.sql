@@ -43,7 +43,7 @@ SELECT n, line FROM regexp_split_to_table(
     WITH ORDINALITY AS t(line, n);
 SELECT is((SELECT count(*) FROM lines), 7::bigint, 'one detail line per problem');
 SELECT is((SELECT line FROM lines WHERE n = 1),
-    'File "v6-misnamed.sql" is misnamed: it fits no migration name pattern.', 'misnamed');
+    'File "v6-misnamed.sql" is misnamed: it fits no migration name pattern; it was probably meant to be "V6__misnamed.sql".', 'misnamed, and the name it probably meant');
 SELECT is((SELECT line FROM lines WHERE n = 2),
     'Files "V07__second.sql" and "V7__first.sql" both have version 7.', 'duplicate');
 SELECT alike((SELECT line FROM lines WHERE n = 3),
