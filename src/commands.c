@@ -46,6 +46,7 @@
 #include "paths.h"
 #include "plan.h"
 #include "progress.h"
+#include "runs.h"
 #include "safety.h"
 #include "source.h"
 #include "staged.h"
@@ -303,6 +304,7 @@ run_attempt(ApplyRun *ar, MigrationScript *s, const char *nontx_why,
 	he.success = true;
 	he.sql = run.sql ? run.sql->data : NULL;
 	history_record(&he);
+	runs_applied(ar);
 	lint_record_ignored(ar->lint, ar->track, s);
 	if (ar->nonatomic)
 		commit_and_continue();
@@ -457,6 +459,7 @@ apply_body(ApplyRun *ar, void *arg)
 		MemoryContextReset(mcxt);
 	}
 	MemoryContextSwitchTo(ar->cxt);
+	runs_reached(ar, version_after(plan, applied));
 	report_summary(ar->track, applied, version_after(plan, applied), false);
 }
 
@@ -474,6 +477,7 @@ run_init(FunctionCallInfo fcinfo, ApplyRun *ar, const char *dir, const char *tra
 	ar->dir = run_strdup(ar, dir);
 	ar->track = run_strdup(ar, track);
 	progress_call_start(fcinfo, dir, track);
+	runs_begin(ar);
 }
 
 /* a copy of s (or NULL) that lives as long as the run */
@@ -505,7 +509,8 @@ run_locked(ApplyRun *ar, RunBody body, void *arg)
 		locked = true;
 		progress_call_running();
 		MemoryContextSwitchTo(ar->cxt);
-		body(ar, arg);
+		/* body, and its row of migrate.runs, a failure's too */
+		runs_recorded(ar, body, arg);
 		drift_run_finished();
 	}
 	PG_FINALLY();
@@ -551,6 +556,8 @@ migrate_apply(PG_FUNCTION_ARGS)
 		target = version_check(target);
 
 	run_init(fcinfo, &ar, dir, track);
+	if (a.dry_run)
+		runs_skip(&ar);
 	a.target = run_strdup(&ar, target);
 	ar.statement_timeout = run_strdup(&ar, statement_timeout);
 	run_locked(&ar, apply_body, &a);

@@ -40,6 +40,7 @@
 #include "migrate.h"
 #include "plan.h"
 #include "progress.h"
+#include "runs.h"
 #include "safety.h"
 #include "source.h"
 #include "staged.h"
@@ -298,6 +299,7 @@ undo_body(ApplyRun *ar, void *arg)
 		MemoryContextReset(mcxt);
 	}
 	MemoryContextSwitchTo(ar->cxt);
+	runs_reached(ar, now);
 	ereport(NOTICE,
 			(errmsg("migrate: undid %d migration(s) on track \"%s\", %s",
 					list_length(todo), ar->track,

@@ -36,6 +36,8 @@ extern int	migrate_lock_timeout;
 extern int	migrate_lock_retries;
 extern bool migrate_protected;
 extern bool migrate_track_drift;
+extern int	migrate_runs_keep;
+extern int	migrate_worker_slot_wait;
 
 /* what a script file is, from its name */
 typedef enum MigrationKind
