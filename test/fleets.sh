@@ -46,7 +46,7 @@ trap cleanup EXIT
 pg -q -c "CREATE EXTENSION IF NOT EXISTS pg_cron" -c "CREATE EXTENSION IF NOT EXISTS dblink"
 
 mkdir -p "$dir"
-printf 'CREATE TABLE public.tenant_items (id int PRIMARY KEY, name text);\n' >"$dir/V1__items.sql"
+printf 'CREATE TABLE public.tenant_items (id bigint PRIMARY KEY, name text);\n' >"$dir/V1__items.sql"
 printf "INSERT INTO public.tenant_items VALUES (1, 'first');\n" >"$dir/V2__seed.sql"
 printf 'ALTER TABLE public.tenant_items ADD COLUMN price numeric;\n' >"$dir/V3__price.sql"
 mig_own "$dir"
@@ -132,7 +132,7 @@ off=$(pg -c "SELECT now() + interval '5 seconds'")
 # ---- the next tick: a no-op run in every active database --------------------
 wait_runs "$off" $((n - 1)) active
 [[ $(finished_runs_after "$off") == $((n - 1)) ]] || fail "the deactivated job ran"
-runs=$(over_fleet "SELECT call, applied, outcome, version FROM migrate.runs ORDER BY id DESC LIMIT 1"
+runs=$(over_fleet "SELECT call, applied, outcome, version FROM migrate.runs ORDER BY id DESC LIMIT 1" \
                   "call text, applied int, outcome text, version text" | grep -v "^$stale ")
 want=$(for d in "${dbs[@]}"; do [[ $d == "$stale" ]] || echo "$d apply 0 success 3"; done)
 [[ $runs == "$want" ]] || fail "the last run of an active database is not a no-op: $runs"
