@@ -54,6 +54,12 @@ ifeq ($(shell test $(VERSION_NUM) -lt 150000 && echo old),old)
 $(error migrate requires PostgreSQL 15 or later, but $(PG_CONFIG) reports $(VERSION))
 endif
 
+# Only what the server looks up by name is exported (see src/compat.h):
+# PG 16's PGXS hides the rest by default, 15 needs the flag.
+ifeq ($(shell test $(VERSION_NUM) -lt 160000 && echo old),old)
+override CFLAGS += -fvisibility=hidden
+endif
+
 # An out-of-tree build compiles src/NAME.c into ./src/NAME.o: make the
 # directory, which VPATH would otherwise find in the source tree.
 ifneq ($(MIGRATE_SRCDIR),.)

@@ -10,8 +10,10 @@
  * checksum (plan.c does not count a row without checksum as changed;
  * migrate.repair records one), so that the next apply runs nothing that
  * the old tool ran.  A version the track already knows is skipped, so
- * adopting twice adds nothing.  What each tool's table says, and how its
- * versions become ours (the versions its layout parser gives the files):
+ * adopting twice adds nothing.  Each tool's import lives beside its layout
+ * (layout_<tool>.c, reached through the Layout table's adopt member, see
+ * adopt.h); what each tool's table says, and how its versions become ours
+ * (the versions its layout parser gives the files):
  *
  *	  flyway          flyway_schema_history: successful rows, replayed in
  *	                  installed_rank order (undo and delete rows remove a
@@ -66,77 +68,18 @@
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
-#include "commands.h"
+#include "args.h"
+#include "run.h"
+#include "adopt.h"
 #include "history.h"
 #include "layouts.h"
 #include "migrate.h"
 #include "paths.h"
 #include "safety.h"
+#include "reader.h"
 #include "source.h"
 
 PG_FUNCTION_INFO_V1(migrate_adopt);
-
-typedef enum AdoptTool
-{
-	TOOL_FLYWAY,
-	TOOL_NODE_PG,
-	TOOL_GOLANG,
-	TOOL_DBMATE,
-	TOOL_DRIZZLE,
-	TOOL_SQITCH
-} AdoptTool;
-
-/* what adopt knows of a tool */
-typedef struct ToolInfo
-{
-	const char *name;			/* as passed to adopt, and its layout's name */
-	const char *table;			/* default history table (schema public if unqualified) */
-	const char *columns;		/* columns that table must have */
-	bool		needs_dir;		/* its table alone does not give our versions */
-} ToolInfo;
-
-static const ToolInfo tools[] = {
-	[TOOL_FLYWAY] = {"flyway", "flyway_schema_history",
-	"installed_rank, version, description, type, script, checksum, installed_by, installed_on, "
-	"execution_time, success", false},
-	[TOOL_NODE_PG] = {"node-pg-migrate", "pgmigrations", "id, name, run_on", false},
-	[TOOL_GOLANG] = {"golang-migrate", "schema_migrations", "version, dirty", true},
-	[TOOL_DBMATE] = {"dbmate", "schema_migrations", "version", false},
-	[TOOL_DRIZZLE] = {"drizzle", "drizzle.__drizzle_migrations", "id, hash, created_at", true},
-	[TOOL_SQITCH] = {"sqitch", "sqitch.changes",
-	"change_id, change, project, committed_at, committer_name", true},
-};
-
-/* one row to record in migrate.history */
-typedef struct AdoptRow
-{
-	char	   *version;		/* NULL for a repeatable script */
-	const char *type;			/* versioned, baseline or repeatable */
-	char	   *description;
-	char	   *script;
-	char	   *checksum;		/* ours, only for matched Flyway repeatables */
-	char	   *installed_by;	/* NULL: the current user */
-	bool		has_installed_on;
-	TimestampTz installed_on;
-	int64		execution_ms;	/* -1: unknown */
-} AdoptRow;
-
-/* one adopt call */
-typedef struct Adoption
-{
-	AdoptTool	tool;
-	const char *track;
-	const char *dir;			/* as given, or NULL */
-	char	   *table;			/* quoted qualified name of the old table */
-	Oid			relid;			/* the old table */
-	ScriptSet  *set;			/* scripts of dir, when given */
-	LayoutDir	layout;			/* the files of dir, when given */
-	List	   *rows;			/* AdoptRow * */
-	const char *given_table;	/* history_table => , or NULL */
-	const char *schema;			/* schema => , or NULL */
-	bool		trust_owner;	/* trust_table_owner => */
-	int			adopted;		/* rows recorded */
-} Adoption;
 
 /* text argument n, or NULL */
 static char *
@@ -147,26 +90,23 @@ opt_text(FunctionCallInfo fcinfo, int n)
 	return text_to_cstring(PG_GETARG_TEXT_PP(n));
 }
 
-/* the tool named name */
-static AdoptTool
+/* the tool named name: a layout that can adopt */
+static const Layout *
 find_tool(const char *name)
 {
-	int			i;
+	const Layout *l = layout_find(name);
 
-	for (i = 0; i < (int) lengthof(tools); i++)
-		if (pg_strcasecmp(name, tools[i].name) == 0)
-			return (AdoptTool) i;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown migration tool \"%s\"", name),
-			 errhint("migrate.adopt knows flyway, node-pg-migrate, golang-migrate, dbmate, "
-					 "drizzle and sqitch.")));
-	return TOOL_FLYWAY;			/* keep compiler quiet */
+	if (l == NULL || l->adopt == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown migration tool \"%s\"", name),
+				 errhint("migrate.adopt knows %s.", layout_adopt_names())));
+	return l;
 }
 
 /* run a read-only query with text parameters; checks the result */
-static void
-query(const char *sql, int nargs, const char **args)
+void
+adopt_query(const char *sql, int nargs, const char **args)
 {
 	Oid			types[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[4];
@@ -182,15 +122,15 @@ query(const char *sql, int nargs, const char **args)
 }
 
 /* value of column col of row i as text, or NULL */
-static char *
-value(uint64 i, int col)
+char *
+adopt_value(uint64 i, int col)
 {
 	return SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, col);
 }
 
 /* value of column col of row i as a datum; *isnull set */
-static Datum
-binvalue(uint64 i, int col, bool *isnull)
+Datum
+adopt_binvalue(uint64 i, int col, bool *isnull)
 {
 	return SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, col, isnull);
 }
@@ -234,7 +174,7 @@ check_table_owner(Adoption *a, Oid owner)
 		owner_name = psprintf("%u", owner);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("%s history table %s belongs to role \"%s\"", tools[a->tool].name, a->table,
+			 errmsg("%s history table %s belongs to role \"%s\"", a->tool->name, a->table,
 					owner_name),
 			 errdetail("Reading a table can run code its owner wrote (row security policies, the "
 					   "functions of its column types) with your rights, so adopt reads only a "
@@ -254,7 +194,7 @@ check_table_owner(Adoption *a, Oid owner)
 static void
 find_table(Adoption *a, const char *given)
 {
-	const ToolInfo *t = &tools[a->tool];
+	const LayoutAdopt *t = a->tool->adopt;
 	const char *name = given ? given : t->table;
 	const char *args[1];
 	List	   *names;
@@ -294,13 +234,13 @@ find_table(Adoption *a, const char *given)
 	if (!OidIsValid(a->relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("%s history table %s does not exist", t->name, a->table),
+				 errmsg("%s history table %s does not exist", a->tool->name, a->table),
 				 given || a->schema ? 0 :
 				 errdetail("migrate.adopt('%s') reads %s unless told otherwise; it does not search "
-						   "search_path.", t->name, a->table),
+						   "search_path.", a->tool->name, a->table),
 				 errhint("Name the schema and table %s kept its history in: "
 						 "SELECT migrate.adopt('%s', schema => 'app') or "
-						 "history_table => 'schema.table'.", t->name, t->name)));
+						 "history_table => 'schema.table'.", a->tool->name, a->tool->name)));
 
 	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(a->relid));
 	if (!HeapTupleIsValid(tup))
@@ -312,15 +252,15 @@ find_table(Adoption *a, const char *given)
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("%s history table %s is %s", t->name, a->table, relkind_name(relkind)),
+				 errmsg("%s history table %s is %s", a->tool->name, a->table, relkind_name(relkind)),
 				 errdetail("adopt reads only an ordinary or partitioned table: reading a view or a "
 						   "foreign table runs code that someone else wrote."),
-				 errhint("Name the table %s kept its history in.", t->name)));
+				 errhint("Name the table %s kept its history in.", a->tool->name)));
 	check_table_owner(a, owner);
 
 	/* the columns the tool's table has */
 	args[0] = psprintf("%u", a->relid);
-	query("SELECT a.attname::pg_catalog.text FROM pg_catalog.pg_attribute a "
+	adopt_query("SELECT a.attname::pg_catalog.text FROM pg_catalog.pg_attribute a "
 		  "WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid "
 		  "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped", 1, args);
 	cols = pstrdup(t->columns);
@@ -330,28 +270,18 @@ find_table(Adoption *a, const char *given)
 		bool		found = false;
 
 		for (i = 0; i < SPI_processed && !found; i++)
-			found = strcmp(value(i, 1), col) == 0;
+			found = strcmp(adopt_value(i, 1), col) == 0;
 		if (!found)
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-					 errmsg("table %s is not a %s history table", a->table, t->name),
-					 errdetail("It has no column \"%s\"; the table of %s has the columns %s.", col, t->name,
+					 errmsg("table %s is not a %s history table", a->table, a->tool->name),
+					 errdetail("It has no column \"%s\"; the table of %s has the columns %s.", col, a->tool->name,
 							   t->columns),
 					 errhint("Name the right table with history_table => 'schema.table'.")));
 	}
-	/* dbmate's and golang-migrate's tables share a name */
-	if (a->tool == TOOL_DBMATE)
-	{
-		uint64		i;
-
-		for (i = 0; i < SPI_processed; i++)
-			if (strcmp(value(i, 1), "dirty") == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-						 errmsg("table %s is not a dbmate history table", a->table),
-						 errdetail("It has a \"dirty\" column, as golang-migrate's table has."),
-						 errhint("Adopt it with SELECT migrate.adopt('golang-migrate', dir => ...).")));
-	}
+	/* a tool whose table looks like another's tells them apart */
+	if (t->check_columns)
+		t->check_columns(a);
 }
 
 /* read the migration directory, which must be in the tool's layout */
@@ -363,37 +293,30 @@ read_dir(Adoption *a)
 
 	if (a->dir == NULL)
 	{
-		if (tools[a->tool].needs_dir)
+		if (a->tool->adopt->needs_dir != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("adopting %s needs the migration directory", tools[a->tool].name),
-					 a->tool == TOOL_GOLANG ?
-					 errdetail("golang-migrate records only the version the database is at; "
-							   "the files say which migrations that includes.") :
-					 a->tool == TOOL_DRIZZLE ?
-					 errdetail("Drizzle records when the last migration was generated; "
-							   "meta/_journal.json says which migrations that includes.") :
-					 errdetail("sqitch records change names; sqitch.plan gives their order, "
-							   "which makes their versions."),
+					 errmsg("adopting %s needs the migration directory", a->tool->name),
+					 errdetail("%s", a->tool->adopt->needs_dir),
 					 errhint("SELECT migrate.adopt('%s', dir => '/path/to/migrations').",
-							 tools[a->tool].name)));
+							 a->tool->name)));
 		return;
 	}
 	files = source_list(a->dir, &real_dir);
 	a->set = layout_classify(files);
 	layout_dir_init(&a->layout, files);
-	if (strcmp(a->set->layout, tools[a->tool].name) != 0)
+	if (strcmp(a->set->layout, a->tool->name) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("migration directory \"%s\" is not in %s's layout", a->dir,
-						tools[a->tool].name),
+						a->tool->name),
 				 errdetail("Its files are read as the %s layout.", a->set->layout),
-				 errhint("Pass the directory %s migrated from.", tools[a->tool].name)));
+				 errhint("Pass the directory %s migrated from.", a->tool->name)));
 }
 
 /* the versioned script of version in dir, or NULL */
-static MigrationScript *
-script_of(Adoption *a, const char *version)
+MigrationScript *
+adopt_script_of(Adoption *a, const char *version)
 {
 	ListCell   *lc;
 
@@ -410,11 +333,11 @@ script_of(Adoption *a, const char *version)
 }
 
 /* a new row; description and script from dir when the table lacks them */
-static AdoptRow *
-new_row(Adoption *a, char *version, const char *type, char *description, char *script)
+AdoptRow *
+adopt_new_row(Adoption *a, char *version, const char *type, char *description, char *script)
 {
 	AdoptRow   *r = palloc0(sizeof(AdoptRow));
-	MigrationScript *s = script_of(a, version);
+	MigrationScript *s = adopt_script_of(a, version);
 
 	r->version = version;
 	r->type = type;
@@ -426,8 +349,8 @@ new_row(Adoption *a, char *version, const char *type, char *description, char *s
 }
 
 /* a version from the old table, normalized, or an error naming it */
-static char *
-adopted_version(Adoption *a, const char *raw, size_t len)
+char *
+adopt_version(Adoption *a, const char *raw, size_t len)
 {
 	char	   *v = version_normalize(raw, len);
 
@@ -435,340 +358,21 @@ adopted_version(Adoption *a, const char *raw, size_t len)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s history table %s has a version migrate cannot read: \"%.*s\"",
-						tools[a->tool].name, a->table, (int) len, raw),
+						a->tool->name, a->table, (int) len, raw),
 				 errhint("A version is digits separated by \".\" or \"_\".")));
 	return v;
 }
 
 /* the timestamp in column col of row i, if not NULL */
-static void
-set_installed_on(AdoptRow *r, uint64 i, int col)
+void
+adopt_set_installed_on(AdoptRow *r, uint64 i, int col)
 {
 	bool		isnull;
-	Datum		d = binvalue(i, col, &isnull);
+	Datum		d = adopt_binvalue(i, col, &isnull);
 
 	r->has_installed_on = !isnull;
 	if (!isnull)
 		r->installed_on = DatumGetTimestampTz(d);
-}
-
-/*
- * Flyway's checksum of a script: CRC-32 over its lines without their
- * terminators (Flyway reads lines, so CR, LF and CRLF all end one), BOM
- * dropped, as a signed 32-bit integer.
- */
-static int32
-flyway_checksum(const SourceFile *f)
-{
-	ScriptReader *r = source_open(f);
-	char	   *buf = palloc(SOURCE_CHUNK + 1);
-	pg_crc32	crc;
-	size_t		n;
-
-	INIT_TRADITIONAL_CRC32(crc);
-	while ((n = source_read(r, buf)) > 0)
-	{
-		size_t		i = 0;
-
-		buf[n] = '\0';			/* the reader refuses NUL bytes in scripts */
-		while (i < n)
-		{
-			size_t		run = strcspn(buf + i, "\r\n");
-
-			COMP_TRADITIONAL_CRC32(crc, buf + i, run);
-			i += run;
-			while (i < n && (buf[i] == '\r' || buf[i] == '\n'))
-				i++;
-		}
-	}
-	FIN_TRADITIONAL_CRC32(crc);
-	source_close(r, NULL);
-	pfree(buf);
-	return (int32) crc;
-}
-
-/* a Flyway repeatable row: adopted when the file is what Flyway last ran */
-static void
-adopt_flyway_repeatable(Adoption *a, const char *script, bool checksum_null, int32 checksum,
-						uint64 i)
-{
-	ListCell   *lc;
-
-	foreach(lc, a->set->scripts)
-	{
-		MigrationScript *s = (MigrationScript *) lfirst(lc);
-		AdoptRow   *r;
-
-		if (s->kind != MIGRATION_REPEATABLE ||
-			(strcmp(s->name, script) != 0 &&
-			 strcmp(layout_base_name(s->name), layout_base_name(script)) != 0))
-			continue;
-		if (checksum_null || flyway_checksum(s->file) != checksum)
-			return;				/* changed since: apply runs it, as Flyway would */
-		r = new_row(a, NULL, "repeatable", pstrdup(s->description), s->name);
-		r->checksum = palloc(MIGRATE_CHECKSUM_LEN);
-		source_checksum(s->file, r->checksum, &s->size);
-		r->installed_by = value(i, 7);
-		set_installed_on(r, i, 8);
-		return;
-	}
-}
-
-/* flyway_schema_history, replayed */
-static void
-rows_flyway(Adoption *a)
-{
-	List	   *applied = NIL;	/* AdoptRow * by version, as replayed */
-	AdoptRow   *baseline = NULL;
-	List	   *repeatable = NIL;	/* uint64 row numbers: the latest per script */
-	ListCell   *lc;
-	uint64		i;
-	int			skipped = 0;
-
-	query(psprintf("SELECT installed_rank, version, description, type, script, checksum, "
-				   "installed_by, installed_on::pg_catalog.timestamptz, execution_time "
-				   "FROM %s WHERE success ORDER BY installed_rank", a->table), 0, NULL);
-
-	for (i = 0; i < SPI_processed; i++)
-	{
-		char	   *raw = value(i, 2);
-		char	   *type = value(i, 4) ? value(i, 4) : "";
-		char	   *version;
-		ListCell   *prev = NULL;
-		AdoptRow   *r;
-		bool		isnull;
-
-		CHECK_FOR_INTERRUPTS();
-		if (raw == NULL)
-		{
-			/* a repeatable script: keep only its latest run */
-			char	   *script = value(i, 5);
-
-			if (script == NULL)
-				continue;
-			foreach(lc, repeatable)
-				if (strcmp(value(lfirst_int(lc), 5), script) == 0)
-					prev = lc;
-			if (prev)
-				lfirst_int(prev) = (int) i;
-			else
-				repeatable = lappend_int(repeatable, (int) i);
-			continue;
-		}
-		if (strcmp(type, "SCHEMA") == 0)
-			continue;			/* "<< Flyway Schema Creation >>" */
-
-		version = adopted_version(a, raw, strlen(raw));
-		if (strcmp(type, "BASELINE") == 0)
-		{
-			baseline = palloc0(sizeof(AdoptRow));
-			baseline->version = version;
-			baseline->type = "baseline";
-			baseline->description = value(i, 3);
-			baseline->installed_by = value(i, 7);
-			baseline->execution_ms = -1;
-			set_installed_on(baseline, i, 8);
-			continue;
-		}
-
-		foreach(lc, applied)
-			if (version_cmp(((AdoptRow *) lfirst(lc))->version, version) == 0)
-				prev = lc;
-		if (strncmp(type, "UNDO_", 5) == 0 || strcmp(type, "DELETE") == 0)
-		{
-			/* undone, or marked deleted by flyway repair */
-			if (prev)
-				applied = list_delete_ptr(applied, lfirst(prev));
-			continue;
-		}
-		if (prev)
-			continue;
-
-		r = palloc0(sizeof(AdoptRow));
-		r->version = version;
-		r->type = "versioned";
-		r->description = value(i, 3);
-		r->script = value(i, 5);
-		r->installed_by = value(i, 7);
-		set_installed_on(r, i, 8);
-		r->execution_ms = DatumGetInt32(binvalue(i, 9, &isnull));
-		if (isnull)
-			r->execution_ms = -1;
-		applied = lappend(applied, r);
-	}
-
-	if (baseline)
-		a->rows = lappend(a->rows, baseline);
-	a->rows = list_concat(a->rows, applied);
-
-	/* repeatables: only with the files, to compare Flyway's checksums */
-	foreach(lc, repeatable)
-	{
-		uint64		row = (uint64) lfirst_int(lc);
-		bool		isnull;
-		int32		checksum = DatumGetInt32(binvalue(row, 6, &isnull));
-
-		if (a->set == NULL)
-			skipped++;
-		else
-			adopt_flyway_repeatable(a, value(row, 5), isnull, checksum, row);
-	}
-	if (skipped > 0)
-		ereport(NOTICE,
-				(errmsg("%d repeatable migration(s) of Flyway not adopted", skipped),
-				 errdetail("Without dir, their files cannot be compared with the checksums Flyway recorded."),
-				 errhint("Adopt with dir => '...', or let the next apply run them once.")));
-}
-
-/* pgmigrations: one row per applied file, named <timestamp>_<name> */
-static void
-rows_node_pg(Adoption *a)
-{
-	uint64		i;
-
-	query(psprintf("SELECT name, run_on::pg_catalog.timestamptz FROM %s ORDER BY run_on, id",
-				   a->table), 0, NULL);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		char	   *name = value(i, 1);
-		size_t		digits = name ? layout_digits(name) : 0;
-		AdoptRow   *r;
-
-		CHECK_FOR_INTERRUPTS();
-		if (digits == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("node-pg-migrate history table %s has a migration without a timestamp: \"%s\"",
-							a->table, name ? name : ""),
-					 errhint("node-pg-migrate names migrations <timestamp>_<name>.")));
-		r = new_row(a, adopted_version(a, name, digits), "versioned",
-					NULL, NULL);
-		if (r->script == NULL)
-		{
-			r->script = name;
-			r->description = layout_description(name + digits + (name[digits] == '_'),
-												 strlen(name + digits + (name[digits] == '_')));
-		}
-		set_installed_on(r, i, 2);
-	}
-}
-
-/* dbmate's schema_migrations: one row per applied version */
-static void
-rows_dbmate(Adoption *a)
-{
-	uint64		i;
-
-	query(psprintf("SELECT version::pg_catalog.text FROM %s", a->table), 0, NULL);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		char	   *raw = value(i, 1);
-
-		CHECK_FOR_INTERRUPTS();
-		if (raw == NULL)
-			continue;
-		new_row(a, adopted_version(a, raw, strlen(raw)), "versioned", NULL, NULL);
-	}
-}
-
-/* golang-migrate's schema_migrations: the version the database is at */
-static void
-rows_golang(Adoption *a)
-{
-	char	   *at;
-	bool		isnull;
-	ListCell   *lc;
-
-	query(psprintf("SELECT version::pg_catalog.text, dirty FROM %s "
-				   "ORDER BY version DESC LIMIT 1", a->table), 0, NULL);
-	if (SPI_processed == 0 || value(0, 1) == NULL)
-		return;					/* nothing applied yet */
-	at = adopted_version(a, value(0, 1), strlen(value(0, 1)));
-	if (DatumGetBool(binvalue(0, 2, &isnull)))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("golang-migrate left version %s dirty", at),
-				 errdetail("Migration %s failed part-way under golang-migrate, so %s does not say "
-						   "what is applied.", at, a->table),
-				 errhint("Repair the database, run \"migrate force %s\" (or the version before "
-						 "it), then adopt.", at)));
-	if (script_of(a, at) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FILE),
-				 errmsg("golang-migrate's version %s has no migration in \"%s\"", at, a->dir),
-				 errhint("Pass the directory golang-migrate ran from.")));
-	foreach(lc, a->set->scripts)
-	{
-		MigrationScript *s = (MigrationScript *) lfirst(lc);
-
-		if (s->kind == MIGRATION_VERSIONED && version_cmp(s->version, at) <= 0)
-			new_row(a, (char *) s->version, "versioned", NULL, NULL);
-	}
-}
-
-/* drizzle's __drizzle_migrations: applied up to the last created_at */
-static void
-rows_drizzle(Adoption *a)
-{
-	List	   *journal = drizzle_journal(&a->layout);
-	int64		last;
-	bool		isnull;
-	ListCell   *lc;
-
-	query(psprintf("SELECT pg_catalog.max(created_at)::pg_catalog.int8 FROM %s", a->table),
-		  0, NULL);
-	last = DatumGetInt64(binvalue(0, 1, &isnull));
-	if (isnull)
-		return;
-	foreach(lc, journal)
-	{
-		DrizzleEntry *e = (DrizzleEntry *) lfirst(lc);
-
-		if (e->when <= last)
-			new_row(a, psprintf("%d", e->idx), "versioned", NULL, NULL);
-	}
-}
-
-/* sqitch.changes: the plan's first changes, deployed in its order */
-static void
-rows_sqitch(Adoption *a)
-{
-	SqitchPlan *plan = sqitch_plan(&a->layout);
-	const char *args[1];
-	uint64		i;
-
-	if (plan->project == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("sqitch plan of \"%s\" names no project", a->dir),
-				 errhint("Add a %%project=<name> line to sqitch.plan.")));
-	args[0] = plan->project;
-	query(psprintf("SELECT change, committed_at, committer_name FROM %s "
-				   "WHERE project OPERATOR(pg_catalog.=) $1 "
-				   "ORDER BY committed_at, change_id", a->table), 1, args);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		char	   *name = value(i, 1);
-		SqitchChange *c = i < (uint64) list_length(plan->changes) ?
-			(SqitchChange *) list_nth(plan->changes, (int) i) : NULL;
-		AdoptRow   *r;
-
-		CHECK_FOR_INTERRUPTS();
-		if (name == NULL)
-			name = "";
-		if (c == NULL || strcmp(c->name, name) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("sqitch.changes does not follow the plan of \"%s\"", a->dir),
-					 c ? errdetail("Deployed change %d is \"%s\", but change %d of sqitch.plan is \"%s\".",
-								   (int) i + 1, name, (int) i + 1, c->name) :
-					 errdetail("Change \"%s\" is deployed, but sqitch.plan has only %d changes.",
-							   name, list_length(plan->changes)),
-					 errhint("Adopt with the sqitch.plan that deployed the database.")));
-		r = new_row(a, psprintf("%d", c->position), "versioned", pstrdup(c->name), NULL);
-		set_installed_on(r, i, 2);
-		r->installed_by = value(i, 3);
-	}
 }
 
 /* has the track a row for this version (or this repeatable script)? */
@@ -820,7 +424,7 @@ record(const char *track, AdoptRow *r)
 
 /* the work of adopt, under the runner lock of the track */
 static void
-adopt_body(ApplyRun *ar, void *arg)
+adopt_body(TrackRun *run, void *arg)
 {
 	Adoption   *a = (Adoption *) arg;
 	List	   *history;
@@ -828,27 +432,7 @@ adopt_body(ApplyRun *ar, void *arg)
 
 	find_table(a, a->given_table);
 	read_dir(a);
-	switch (a->tool)
-	{
-		case TOOL_FLYWAY:
-			rows_flyway(a);
-			break;
-		case TOOL_NODE_PG:
-			rows_node_pg(a);
-			break;
-		case TOOL_GOLANG:
-			rows_golang(a);
-			break;
-		case TOOL_DBMATE:
-			rows_dbmate(a);
-			break;
-		case TOOL_DRIZZLE:
-			rows_drizzle(a);
-			break;
-		case TOOL_SQITCH:
-			rows_sqitch(a);
-			break;
-	}
+	a->tool->adopt->rows(a);
 
 	history = history_load(a->track, CurrentMemoryContext);
 	foreach(lc, a->rows)
@@ -863,7 +447,7 @@ adopt_body(ApplyRun *ar, void *arg)
 	}
 	ereport(NOTICE,
 			(errmsg("migrate: adopted %d migration(s) of %s from %s on track \"%s\"",
-					a->adopted, tools[a->tool].name, a->table, a->track)));
+					a->adopted, a->tool->name, a->table, a->track)));
 }
 
 /*
@@ -874,7 +458,7 @@ Datum
 migrate_adopt(PG_FUNCTION_ARGS)
 {
 	Adoption	a;
-	ApplyRun	ar;
+	TrackRun	run;
 	char	   *tool = required_arg(fcinfo, 0, "tool");
 
 	memset(&a, 0, sizeof(a));
@@ -887,7 +471,7 @@ migrate_adopt(PG_FUNCTION_ARGS)
 	a.trust_owner = PG_NARGS() > 6 && !PG_ARGISNULL(6) && PG_GETARG_BOOL(6);
 
 	migrate_check_changing_call(fcinfo, opt_text(fcinfo, 4));
-	run_init(fcinfo, &ar, NULL, a.track);
-	run_locked(&ar, adopt_body, &a);
+	run_init(fcinfo, &run, NULL, a.track);
+	run_locked(&run, adopt_body, &a);
 	PG_RETURN_INT32(a.adopted);
 }

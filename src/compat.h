@@ -37,6 +37,35 @@
 #include "utils/guc.h"
 
 /*
+ * Symbols: the library exports only what the server looks up by name
+ * (the magic block, _PG_init, each SQL-callable function and its info
+ * record, the worker's entry point); everything else is hidden, so no
+ * internal name of ours can collide with another library's.  PG 16's
+ * PGXS compiles modules with -fvisibility=hidden and gives PGDLLEXPORT
+ * default visibility, and its PG_FUNCTION_INFO_V1 declares the function
+ * itself with PGDLLEXPORT.  Before 16, PGDLLEXPORT is empty outside
+ * Windows and the function is declared without it, so the Makefile adds
+ * -fvisibility=hidden and here PGDLLEXPORT gets its 16 meaning and
+ * PG_FUNCTION_INFO_V1 exports the function as 16's does (every file that
+ * declares an SQL-callable function includes this header through
+ * migrate.h).
+ */
+#if PG_VERSION_NUM < 160000 && defined(__GNUC__)
+#undef PGDLLEXPORT
+#define PGDLLEXPORT __attribute__((visibility("default")))
+#undef PG_FUNCTION_INFO_V1
+#define PG_FUNCTION_INFO_V1(funcname) \
+extern PGDLLEXPORT Datum funcname(PG_FUNCTION_ARGS); \
+extern PGDLLEXPORT const Pg_finfo_record *CppConcat(pg_finfo_, funcname) (void); \
+const Pg_finfo_record *CppConcat(pg_finfo_, funcname) (void) \
+{ \
+	static const Pg_finfo_record finfo = {1}; \
+	return &finfo; \
+} \
+extern int no_such_variable
+#endif
+
+/*
  * PG 18 removed the suffix pg_attribute_noreturn() in favour of the prefix
  * pg_noreturn (C11 _Noreturn).  GCC and clang accept the attribute as a
  * prefix too, so older releases get the prefix spelled with it.

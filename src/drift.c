@@ -94,7 +94,7 @@
 #include "utils/rel.h"
 #include "utils/resowner.h"
 
-#include "commands.h"
+#include "args.h"
 #include "drift.h"
 #include "migrate.h"
 #include "progress.h"

@@ -6,7 +6,7 @@
  *
  * The script is pulled through the splitter statement by statement, so
  * memory stays bounded by the largest statement; each statement runs with
- * SPI_execute in the caller's transaction (commands.c decides where
+ * SPI_execute in the caller's transaction (migration.c decides where
  * transactions begin and end).  While it runs, an error context callback
  * names the file and the line of the statement; when an error carries a
  * position inside the statement, the line is made exact (the position is
@@ -28,6 +28,28 @@
  * top level in a transaction of its own; there BEGIN and COMMIT are real,
  * as in psql.
  *
+ * One pass: the file of a migration is read once, while it runs.  Each
+ * chunk the reader delivers (normalized, validated, checksummed) is kept
+ * for the history row (up to migrate.history_sql_limit) and its lines are
+ * looked at for other tools' "run outside a transaction" markers and for
+ * lint directives before the splitter cuts statements out of it.  Before a
+ * statement of the migration's own file runs, it is parsed once if lint
+ * or the top-level detection may care (only statements whose first word
+ * says so), and that one parse tree serves both: lint's findings are
+ * printed as the statement comes (migrate.lint = warn), and a statement
+ * that can only run at top level stops the pass before it runs, with
+ * nontx_why set; migration.c then rolls back what ran and runs the file
+ * again in the background worker.  After a failure, execute_scan_rest
+ * reads on from where the pass stopped to tell whether the file would
+ * have run outside a transaction, so that verdict needs no second read of
+ * the file either.  Memory stays bounded by the largest statement.
+ *
+ * Where the stream can be changed: pass_read sees every chunk of the
+ * migration's file before the splitter does (a text transform, such as
+ * Flyway's placeholders, belongs there), and pass_before_statement sees
+ * every statement before it runs (transaction control, such as a BEGIN
+ * ... COMMIT block in the middle of a file, belongs there).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -42,8 +64,11 @@
 #include "compat.h"
 #include "copy.h"
 #include "executor.h"
+#include "lint.h"
+#include "nontx.h"
 #include "progress.h"
 #include "safety.h"
+#include "reader.h"
 #include "source.h"
 #include "splitter.h"
 #include "staged.h"
@@ -68,40 +93,239 @@ typedef struct ExecFrame
 	int			copy_error_line;	/* line of a COPY data row that failed */
 	char	  **restrict_key;	/* \restrict in effect (shared with includes) */
 	MemoryContext cxt;			/* lives as long as the migration */
+	struct ExecPass *pass;		/* the migration's own file: its pass; NULL for includes */
+	bool		stopped;		/* the pass stopped before a statement */
+	char	   *pass_why;		/* ... because the file must run outside a transaction */
 } ExecFrame;
 
-/* reads a script while keeping its text for the history, up to a limit */
-typedef struct ReadTap
+/* bytes of a line the marker and directive scans look at */
+#define PASS_LINE_MAX 512
+
+/*
+ * The one pass over a migration's file: the reader, the splitter pulling
+ * from it, and what rides on the chunks on the way.
+ */
+typedef struct ExecPass
 {
 	ScriptReader *reader;
-	StringInfo	keep;
-} ReadTap;
+	Splitter   *sp;
+	StringInfo	keep;			/* the text for the history, NULL once too large */
+	bool		detect_nontx;	/* look for what makes the file run outside a transaction */
+	LintRun    *lint;			/* lint as it goes, or NULL */
+	char		line[PASS_LINE_MAX];	/* the start of the current line */
+	size_t		len;
+	int			lineno;			/* number of the current line */
+	bool		eof;
+	const char *marker;			/* another tool's marker found, or NULL */
+	int			marker_line;
+	bool		scanning;		/* execute_scan_rest: look, run nothing */
+	int			chunks;			/* chunks read so far */
+	char	   *ahead_why;		/* the first chunk says: outside a transaction */
+	MemoryContext cxt;			/* lives as long as the pass */
+} ExecPass;
 
-static void execute_file(ExecFrame *frame, SplitterRead read, void *arg);
+static void execute_file(ExecFrame *frame, Splitter *sp);
+static List *parse_quietly(const char *text);
 
-static size_t
-tap_read(void *arg, char *buf)
+/* a complete line of the migration's file (without its newline) */
+static void
+pass_line(ExecPass *pass, const char *line, size_t len)
 {
-	ReadTap    *tap = (ReadTap *) arg;
-	size_t		n = source_read(tap->reader, buf);
-
-	if (tap->keep)
+	if (pass->detect_nontx && pass->marker == NULL)
 	{
-		if ((int64) tap->keep->len + (int64) n > (int64) migrate_history_sql_limit)
+		pass->marker = nontx_marker(line, len);
+		pass->marker_line = pass->lineno;
+	}
+	if (pass->lint && !pass->scanning)
+		lint_stream_line(pass->lint, pass->lineno, line, len);
+	pass->len = 0;
+	pass->lineno++;
+}
+
+/*
+ * A look ahead at the first chunk of the file (text[0..len), the file
+ * itself when eof), before any of it runs: the first statement in it that
+ * needs top level, as "what at line N", or NULL.  So a file that must run
+ * outside a transaction is known before its first statement in the
+ * common case (its top-level statement within its first READER_CHUNK
+ * bytes), and nothing runs twice.  The chunk is split on its own; the
+ * statement it cuts at its end is left for the pass to judge.  Only
+ * called when nontx_text_may_need finds a word that could make one.
+ */
+static char *
+look_ahead(const char *text, size_t len, bool eof, MemoryContext result_cxt)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	MemoryContext tmp = AllocSetContextCreate(cxt, "migrate look ahead", ALLOCSET_DEFAULT_SIZES);
+	char	   *volatile why = NULL;
+
+	MemoryContextSwitchTo(tmp);
+	PG_TRY();
+	{
+		Splitter   *sp = splitter_create_text(pnstrdup(text, len), len);
+		Statement	st;
+
+		while (why == NULL && splitter_next(sp, &st))
 		{
-			pfree(tap->keep->data);
-			tap->keep = NULL;
+			ListCell   *lc;
+
+			if (st.kind != STMT_SQL || !nontx_may_need(&st) ||
+				(!eof && (st.len == 0 || st.text[st.len - 1] != ';')))
+				continue;
+			foreach(lc, parse_quietly(st.text))
+			{
+				const char *what = nontx_needs_top_level(((RawStmt *) lfirst(lc))->stmt);
+
+				if (what)
+				{
+					why = MemoryContextStrdup(result_cxt, psprintf("%s at line %d", what, st.line));
+					break;
+				}
+			}
+		}
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		int			category;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+		if (category == ERRCODE_OPERATOR_INTERVENTION ||
+			category == ERRCODE_INSUFFICIENT_RESOURCES)
+			PG_RE_THROW();
+		/* a chunk cut in a comment or quote: the pass judges each statement */
+		FlushErrorState();
+		why = NULL;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	MemoryContextDelete(tmp);
+	return why;
+}
+
+/*
+ * Read callback for the splitter over the migration's own file: read the
+ * next chunk, keep it for the history, and look at its lines.
+ */
+static size_t
+pass_read(void *arg, char *buf)
+{
+	ExecPass   *pass = (ExecPass *) arg;
+	size_t		n = reader_read(pass->reader, buf);
+	const char *p = buf;
+	const char *end = buf + n;
+
+	if (pass->keep && !pass->scanning)
+	{
+		if ((int64) pass->keep->len + (int64) n > (int64) migrate_history_sql_limit)
+		{
+			pfree(pass->keep->data);
+			pass->keep = NULL;
 		}
 		else
-			appendBinaryStringInfo(tap->keep, buf, n);
+			appendBinaryStringInfo(pass->keep, buf, n);
+	}
+	if (pass->detect_nontx && pass->chunks++ == 0 && n > 0 && nontx_text_may_need(buf, n))
+		pass->ahead_why = look_ahead(buf, n, n < READER_CHUNK / 2, pass->cxt);
+	if (!pass->detect_nontx && pass->lint == NULL)
+		return n;
+	while (p < end)
+	{
+		const char *nl = memchr(p, '\n', end - p);
+		const char *stop = nl ? nl : end;
+		size_t		take = Min((size_t) (stop - p), sizeof(pass->line) - pass->len);
+
+		memcpy(pass->line + pass->len, p, take);
+		pass->len += take;
+		if (nl == NULL)
+			break;
+		pass_line(pass, pass->line, pass->len);
+		p = nl + 1;
+	}
+	if (n == 0 && !pass->eof)
+	{
+		pass->eof = true;
+		if (pass->len > 0)
+			pass_line(pass, pass->line, pass->len);
 	}
 	return n;
 }
 
-static size_t
-reader_read(void *arg, char *buf)
+/*
+ * The raw parse of one statement, or NIL when it does not parse (left to
+ * execution, which reports it with its line).
+ */
+static List *
+parse_quietly(const char *text)
 {
-	return source_read((ScriptReader *) arg, buf);
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *parsed = NIL;
+
+	PG_TRY();
+	{
+		parsed = raw_parser(text, RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		int			category;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+		if (category != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
+			category != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
+		/* the raw parser holds nothing but memory: forgetting the error is safe */
+		FlushErrorState();
+		parsed = NIL;
+	}
+	PG_END_TRY();
+	return parsed;
+}
+
+/*
+ * Before a statement of the migration's own file runs: must the file run
+ * outside a transaction (another tool's marker seen, or this statement
+ * can only run at top level)?  Then return the reason, and the statement
+ * does not run.  Otherwise lint it (printing its findings), from the same
+ * parse tree.  This is the place for transaction control in the middle of
+ * a file (BEGIN ... COMMIT blocks): every statement passes here first.
+ */
+static char *
+pass_before_statement(ExecPass *pass, const Statement *st)
+{
+	bool		for_nontx = pass->detect_nontx && st->kind == STMT_SQL && nontx_may_need(st);
+	bool		for_lint = pass->lint != NULL && !pass->scanning && lint_wants(pass->lint, st);
+	List	   *parsed = NIL;
+	ListCell   *lc;
+
+	if (pass->detect_nontx && pass->marker)
+		return psprintf("the marker \"%s\" at line %d", pass->marker, pass->marker_line);
+	if (pass->detect_nontx && pass->ahead_why)
+		return pass->ahead_why;
+	if (for_nontx || for_lint)
+		parsed = parse_quietly(st->text);
+	if (for_nontx)
+		foreach(lc, parsed)
+		{
+			const char *what = nontx_needs_top_level(((RawStmt *) lfirst(lc))->stmt);
+
+			if (what)
+				return psprintf("%s at line %d", what, st->line);
+		}
+	if (pass->lint != NULL && !pass->scanning)
+		lint_stream_statement(pass->lint, st, parsed, for_lint);
+	return NULL;
+}
+
+/* read callback for the splitter: an included file, read as it is */
+static size_t
+include_read(void *arg, char *buf)
+{
+	return reader_read((ScriptReader *) arg, buf);
 }
 
 /* the context line the callback adds, for a given line */
@@ -320,6 +544,7 @@ run_meta(ExecFrame *frame, Statement *st)
 	bool		relative;
 	SourceFile *file;
 	ScriptReader *reader;
+	Splitter   *sp;
 	ExecFrame	inner;
 	size_t		n;
 
@@ -391,9 +616,11 @@ run_meta(ExecFrame *frame, Statement *st)
 	inner.restrict_key = frame->restrict_key;
 	inner.cxt = frame->cxt;
 
-	reader = source_open(file);
-	execute_file(&inner, reader_read, reader);
-	source_close(reader, NULL);
+	reader = reader_open(file);
+	sp = splitter_create(include_read, reader);
+	execute_file(&inner, sp);
+	splitter_free(sp);
+	reader_close(reader, NULL);
 	frame->executed += inner.executed;
 }
 
@@ -433,15 +660,14 @@ run_sql(Statement *st)
 	SPI_freetuptable(SPI_tuptable);
 }
 
-/* split and run a whole file */
+/* run the statements sp splits out of a file */
 static void
-execute_file(ExecFrame *frame, SplitterRead read, void *arg)
+execute_file(ExecFrame *frame, Splitter *sp)
 {
 	MemoryContext outer = CurrentMemoryContext;
 	MemoryContext stmtcxt = AllocSetContextCreate(CurrentMemoryContext,
 												  "migrate statement",
 												  ALLOCSET_DEFAULT_SIZES);
-	Splitter   *sp = splitter_create(read, arg);
 	ErrorContextCallback errcallback;
 	Statement	st;
 	StatementTimer timer;
@@ -471,7 +697,15 @@ execute_file(ExecFrame *frame, SplitterRead read, void *arg)
 
 		PG_TRY();
 		{
-			if (st.kind == STMT_META)
+			char	   *why = frame->pass ? pass_before_statement(frame->pass, &st) : NULL;
+
+			if (why)
+			{
+				/* the file must run outside a transaction: nothing more runs here */
+				frame->stopped = true;
+				frame->pass_why = MemoryContextStrdup(outer, why);
+			}
+			else if (st.kind == STMT_META)
 				run_meta(frame, &st);
 			else if (frame->worker)
 			{
@@ -501,53 +735,179 @@ execute_file(ExecFrame *frame, SplitterRead read, void *arg)
 
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(stmtcxt);
+		if (frame->stopped)
+			break;
 	}
 
 	error_context_stack = errcallback.previous;
-	splitter_free(sp);
 	MemoryContextDelete(stmtcxt);
 }
 
 /*
- * Run a migration script in the current transaction.  On return run holds
- * the checksum of the text that ran and, if small enough, the text.
+ * Open the pass over a script's file: the reader, the splitter and the
+ * taps, in the current memory context.  Open it where the file may stay
+ * open: a reader opened outside a subtransaction survives the
+ * subtransaction's rollback, so execute_scan_rest can read on after a
+ * failure.
  */
 void
-execute_script(ScriptRun *run)
+execute_open(ScriptExec *exec)
 {
-	const MigrationScript *s = run->script;
+	ExecPass   *pass = palloc0(sizeof(ExecPass));
+
+	pass->cxt = CurrentMemoryContext;
+	staged_check_run(exec->script->file);
+	pass->detect_nontx = exec->detect_nontx;
+	pass->lint = exec->lint;
+	pass->lineno = 1;
+	pass->keep = makeStringInfo();
+	if (pass->lint)
+		lint_stream_begin(pass->lint, exec->script);
+	pass->reader = reader_open(exec->script->file);
+	pass->sp = splitter_create(pass_read, pass);
+	exec->pass = pass;
+}
+
+/*
+ * Run a migration script in the current transaction, in one pass over its
+ * file (opened here unless execute_open did).  On return exec holds the
+ * checksum of the text that ran and, if small enough, the text; or, when
+ * detect_nontx is set and the file must run outside a transaction,
+ * nontx_why, and nothing from the statement that says so on has run.
+ */
+void
+execute_script(ScriptExec *exec)
+{
+	const MigrationScript *s = exec->script;
 	ExecFrame	frame;
-	ReadTap		tap;
 	char	   *dir;
 	char	   *restrict_key = NULL;
+
+	if (exec->pass == NULL)
+		execute_open(exec);
 
 	memset(&frame, 0, sizeof(frame));
 	frame.restrict_key = &restrict_key;
 	frame.cxt = CurrentMemoryContext;
-	frame.what = run->what ? run->what : "migration";
+	frame.what = exec->what ? exec->what : "migration";
 	frame.name = s->name;
 	dir = pstrdup(s->path);
 	get_parent_directory(dir);
 	frame.dir = dir;
-	frame.base_dir = run->base_dir ? run->base_dir : dir;
-	frame.worker = run->worker;
-
-	staged_check_run(s->file);
-	tap.reader = source_open(s->file);
-	tap.keep = makeStringInfo();
+	frame.base_dir = exec->base_dir ? exec->base_dir : dir;
+	frame.worker = exec->worker;
+	frame.pass = exec->pass;
 
 	PG_TRY();
 	{
-		execute_file(&frame, tap_read, &tap);
+		execute_file(&frame, exec->pass->sp);
 	}
 	PG_CATCH();
 	{
-		run->error_line = frame.error_line;
+		exec->error_line = frame.error_line;
+		exec->statements = frame.executed;
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 
-	source_close(tap.reader, run->checksum);
-	run->sql = tap.keep;
-	run->statements = frame.executed;
+	exec->statements = frame.executed;
+	if (!frame.stopped && exec->pass->detect_nontx && exec->pass->marker)
+	{
+		/* a marker after the last statement: the whole file runs outside all the same */
+		frame.stopped = true;
+		frame.pass_why = psprintf("the marker \"%s\" at line %d", exec->pass->marker,
+								  exec->pass->marker_line);
+	}
+	if (frame.stopped)
+	{
+		exec->nontx_why = frame.pass_why;
+		return;
+	}
+	if (exec->lint)
+		lint_stream_end(exec->lint, s);
+	execute_close(exec);
+}
+
+/*
+ * After a failure: read the rest of the file, running nothing, and say
+ * whether it must run outside a transaction (why), or NULL.  The pass goes
+ * on from where the failure left it, so the part that ran is not read
+ * again.  A file that cannot be read or split on gives NULL: the failure
+ * stands.
+ */
+const char *
+execute_scan_rest(ScriptExec *exec)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	MemoryContext stmtcxt;
+	char	   *volatile why = NULL;
+
+	if (exec->pass == NULL || !exec->pass->detect_nontx)
+		return NULL;
+	exec->pass->scanning = true;
+	stmtcxt = AllocSetContextCreate(cxt, "migrate scan", ALLOCSET_DEFAULT_SIZES);
+	PG_TRY();
+	{
+		ExecPass   *pass = exec->pass;
+		Statement	st;
+
+		for (;;)
+		{
+			char	   *w;
+
+			CHECK_FOR_INTERRUPTS();
+			MemoryContextSwitchTo(stmtcxt);
+			if (!splitter_next(pass->sp, &st))
+			{
+				/* a marker on the last lines counts too */
+				w = pass->marker ? pass_before_statement(pass, &st) : NULL;
+				MemoryContextSwitchTo(cxt);
+				if (w)
+					why = pstrdup(w);
+				break;
+			}
+			w = pass_before_statement(pass, &st);
+			MemoryContextSwitchTo(cxt);
+			if (w)
+			{
+				why = pstrdup(w);
+				break;
+			}
+			MemoryContextReset(stmtcxt);
+		}
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		int			category;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+		/* a cancel or a lack of resources is not about the file */
+		if (category == ERRCODE_OPERATOR_INTERVENTION ||
+			category == ERRCODE_INSUFFICIENT_RESOURCES)
+			PG_RE_THROW();
+		FlushErrorState();
+		why = NULL;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	MemoryContextDelete(stmtcxt);
+	return why;
+}
+
+/* end the pass: close the file, and take the checksum and the text */
+void
+execute_close(ScriptExec *exec)
+{
+	ExecPass   *pass = exec->pass;
+
+	if (pass == NULL)
+		return;
+	splitter_free(pass->sp);
+	exec->identity = *reader_identity(pass->reader);
+	reader_close(pass->reader, exec->checksum);
+	exec->sql = pass->keep;
+	exec->pass = NULL;
 }

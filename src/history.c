@@ -53,7 +53,10 @@
 
 /* plans kept for the life of the backend */
 static SPIPlanPtr history_load_plan = NULL;
+static SPIPlanPtr history_load_plan_11 = NULL;
 static SPIPlanPtr history_record_plan = NULL;
+static SPIPlanPtr history_record_plan_11 = NULL;
+static SPIPlanPtr history_set_identity_plan = NULL;
 static SPIPlanPtr history_delete_failed_plan = NULL;
 static SPIPlanPtr history_set_checksum_plan = NULL;
 
@@ -206,8 +209,9 @@ caller_name(void)
 /* rows read from the history per fetch (bounds the memory of a read) */
 #define HISTORY_FETCH 256
 
-/* columns history_load reads, in its query's order */
+/* columns history_load reads, in its query's order (1.1: the file's identity too) */
 #define HISTORY_COLUMNS 12
+#define HISTORY_COLUMNS_11 17
 
 static int
 compare_rank(const ListCell *a, const ListCell *b)
@@ -234,10 +238,19 @@ history_load(const char *track, MemoryContext cxt)
 	Oid			argtypes[1] = {TEXTOID};
 	List	   *rows = NIL;
 	Portal		portal;
+	bool		v11 = migrate_schema_version() >= 101;
 
 	migrate_require_schema(MIGRATE_SCHEMA_1_0, "migrate.history");
 	args[0] = CStringGetTextDatum(track);
 	portal = SPI_cursor_open(NULL,
+							 v11 ?
+							 kept_plan(&history_load_plan_11,
+									   "SELECT rank, version, description, type, script, checksum, "
+									   "installed_on, execution_ms, success, dirty, error, error_line, "
+									   "file_dev, file_ino, file_size, file_mtime_ns, file_ctime_ns "
+									   "FROM migrate.history "
+									   "WHERE track OPERATOR(pg_catalog.=) $1",
+									   1, argtypes) :
 							 kept_plan(&history_load_plan,
 									   "SELECT rank, version, description, type, script, checksum, "
 									   "installed_on, execution_ms, success, dirty, error, error_line "
@@ -258,8 +271,8 @@ history_load(const char *track, MemoryContext cxt)
 		for (i = 0; i < SPI_processed; i++)
 		{
 			HistoryRow *row = palloc0(sizeof(HistoryRow));
-			Datum		v[HISTORY_COLUMNS];
-			bool		n[HISTORY_COLUMNS];
+			Datum		v[HISTORY_COLUMNS_11];
+			bool		n[HISTORY_COLUMNS_11];
 
 			/* one pass over the tuple, not one per column */
 			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, n);
@@ -275,6 +288,16 @@ history_load(const char *track, MemoryContext cxt)
 			row->dirty = DatumGetBool(v[9]);
 			row->error = n[10] ? NULL : TextDatumGetCString(v[10]);
 			row->error_line = n[11] ? 0 : DatumGetInt32(v[11]);
+			if (v11 && !n[12] && !n[13] && !n[14] && !n[15] && !n[16])
+			{
+				row->identity.known = true;
+				row->identity.settled = true;
+				row->identity.dev = DatumGetInt64(v[12]);
+				row->identity.ino = DatumGetInt64(v[13]);
+				row->identity.size = DatumGetInt64(v[14]);
+				row->identity.mtime_ns = DatumGetInt64(v[15]);
+				row->identity.ctime_ns = DatumGetInt64(v[16]);
+			}
 			rows = lappend(rows, row);
 		}
 		MemoryContextSwitchTo(old);
@@ -300,15 +323,17 @@ text_or_null(const char *s, char *nulls, int i)
 void
 history_record(const HistoryEntry *e)
 {
-	Oid			argtypes[15] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-		TEXTOID, TIMESTAMPTZOID, INT8OID, BOOLOID, BOOLOID, TEXTOID, TEXTOID, INT4OID, TEXTOID};
-	Datum		args[15];
-	char		nulls[16];
+	Oid			argtypes[20] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+		TEXTOID, TIMESTAMPTZOID, INT8OID, BOOLOID, BOOLOID, TEXTOID, TEXTOID, INT4OID, TEXTOID,
+	INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
+	Datum		args[20];
+	char		nulls[21];
 	int			ret;
+	const FileIdentity *id = e->identity;
 
 	migrate_require_schema(MIGRATE_SCHEMA_1_0, "migrate.history");
 	memset(nulls, ' ', sizeof(nulls));
-	nulls[15] = '\0';
+	nulls[20] = '\0';
 
 	args[0] = CStringGetTextDatum(e->track);
 	args[1] = text_or_null(e->version, nulls, 1);
@@ -331,7 +356,29 @@ history_record(const HistoryEntry *e)
 		nulls[13] = 'n';
 	args[14] = text_or_null(e->sql, nulls, 14);
 
-	ret = as_owner_execute("history", &history_record_plan,
+	if (migrate_schema_version() >= 101)
+	{
+		bool		known = id && id->known && id->settled;
+
+		args[15] = Int64GetDatum(known ? id->dev : 0);
+		args[16] = Int64GetDatum(known ? id->ino : 0);
+		args[17] = Int64GetDatum(known ? id->size : 0);
+		args[18] = Int64GetDatum(known ? id->mtime_ns : 0);
+		args[19] = Int64GetDatum(known ? id->ctime_ns : 0);
+		if (!known)
+			memset(nulls + 15, 'n', 5);
+		ret = as_owner_execute("history", &history_record_plan_11,
+							   "INSERT INTO migrate.history "
+							   "(track, version, description, type, script, checksum, "
+							   "installed_by, installed_on, execution_ms, success, dirty, "
+							   "error, sqlstate, error_line, sql, "
+							   "file_dev, file_ino, file_size, file_mtime_ns, file_ctime_ns) "
+							   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+							   "$12, $13, $14, $15, $16, $17, $18, $19, $20)",
+							   20, argtypes, args, nulls);
+	}
+	else
+		ret = as_owner_execute("history", &history_record_plan,
 						   "INSERT INTO migrate.history "
 						   "(track, version, description, type, script, checksum, "
 						   "installed_by, installed_on, execution_ms, success, dirty, "
@@ -386,5 +433,32 @@ history_set_checksum(int64 rank, const char *checksum)
 						   "WHERE rank OPERATOR(pg_catalog.=) $1",
 						   2, argtypes, args, NULL);
 	if (ret != SPI_OK_UPDATE || SPI_processed != 1)
+		elog(ERROR, "could not update row %lld of migrate.history", (long long) rank);
+}
+
+/*
+ * Record on the history row rank the identity its file has now (1.1): the
+ * file was read and is what that row applied, under a new identity (a
+ * fresh checkout, a touch), so the next runs need not read it again.
+ */
+void
+history_set_identity(int64 rank, const FileIdentity *id)
+{
+	Oid			argtypes[6] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
+	Datum		args[6];
+	int			ret;
+
+	args[0] = Int64GetDatum(rank);
+	args[1] = Int64GetDatum(id->dev);
+	args[2] = Int64GetDatum(id->ino);
+	args[3] = Int64GetDatum(id->size);
+	args[4] = Int64GetDatum(id->mtime_ns);
+	args[5] = Int64GetDatum(id->ctime_ns);
+	ret = as_owner_execute("history", &history_set_identity_plan,
+						   "UPDATE migrate.history SET file_dev = $2, file_ino = $3, "
+						   "file_size = $4, file_mtime_ns = $5, file_ctime_ns = $6 "
+						   "WHERE rank OPERATOR(pg_catalog.=) $1",
+						   6, argtypes, args, NULL);
+	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "could not update row %lld of migrate.history", (long long) rank);
 }

@@ -31,12 +31,14 @@ typedef struct HistoryEntry
 	const char *installed_by;	/* NULL: the calling role (adopt keeps the old tool's) */
 	bool		has_installed_on;	/* else now */
 	TimestampTz installed_on;
+	const FileIdentity *identity;	/* of the file that ran, or NULL (1.1) */
 } HistoryEntry;
 
 extern List *history_load(const char *track, MemoryContext cxt);
 extern void history_record(const HistoryEntry *e);
 extern void history_delete_failed(const char *track);
 extern void history_set_checksum(int64 rank, const char *checksum);
+extern void history_set_identity(int64 rank, const FileIdentity *id);
 extern int	as_owner_execute(const char *table, SPIPlanPtr *plan, const char *sql,
 							 int nargs, Oid *argtypes, Datum *args, const char *nulls);
 

@@ -37,7 +37,11 @@
  * duplicates.  Versions compare numerically part by part, of any length
  * (no overflow).  Each layout says how its names map to versions.
  *
- * This file, and every layout parser, touches no database.
+ * A layout whose tool kept a history table also says how migrate.adopt
+ * imports it (Layout.adopt, adopt.h), beside its parser.
+ *
+ * This file, and every layout parser, touches no database (the adopt
+ * parts read the old tool's table, called only by adopt.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -166,6 +170,42 @@ static const Layout *const all_layouts[] = {
 };
 
 #define NUM_LAYOUTS lengthof(all_layouts)
+
+/* the layout of the tool called name (ASCII case ignored), or NULL */
+const Layout *
+layout_find(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < (int) NUM_LAYOUTS; i++)
+		if (pg_strcasecmp(name, all_layouts[i]->name) == 0)
+			return all_layouts[i];
+	return NULL;
+}
+
+/* "flyway, dbmate and sqitch": the tools migrate.adopt can read */
+char *
+layout_adopt_names(void)
+{
+	StringInfoData buf;
+	int			i;
+	int			n = 0;
+	int			k = 0;
+
+	for (i = 0; i < (int) NUM_LAYOUTS; i++)
+		n += all_layouts[i]->adopt != NULL;
+	initStringInfo(&buf);
+	for (i = 0; i < (int) NUM_LAYOUTS; i++)
+	{
+		if (all_layouts[i]->adopt == NULL)
+			continue;
+		if (k > 0)
+			appendStringInfoString(&buf, k == n - 1 ? " and " : ", ");
+		appendStringInfoString(&buf, all_layouts[i]->name);
+		k++;
+	}
+	return buf.data;
+}
 
 /* the last component of a '/'-separated name */
 const char *
@@ -336,7 +376,7 @@ layout_dir_init(LayoutDir *dir, List *files)
 	dir->files = palloc(sizeof(SourceFile *) * Max(dir->nfiles, 1));
 	foreach(lc, files)
 		dir->files[i++] = (SourceFile *) lfirst(lc);
-	/* source_list_dir sorts already, but a list may come from elsewhere */
+	/* source_list sorts already, but a list may come from elsewhere */
 	qsort(dir->files, dir->nfiles, sizeof(SourceFile *), compare_files);
 }
 

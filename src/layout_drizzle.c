@@ -31,6 +31,11 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+
+#include "adopt.h"
 #include "layouts.h"
 
 #define JOURNAL_NAME "meta/_journal.json"
@@ -132,7 +137,7 @@ journal_load(LayoutDir *dir)
 		{
 			ErrorContextCallback cb;
 			size_t		len;
-			char	   *text = source_read_all(j->file, &len, NULL);
+			char	   *text = reader_read_all(j->file, &len, NULL);
 
 			cb.callback = journal_error_callback;
 			cb.arg = j->file->name;
@@ -245,11 +250,44 @@ drizzle_build(LayoutDir *dir, List *files, ScriptSet *set)
 	}
 }
 
+/* migrate.adopt: the tool's history table (adopt.c) */
+/* drizzle's __drizzle_migrations: applied up to the last created_at */
+static void
+rows_drizzle(Adoption *a)
+{
+	List	   *journal = drizzle_journal(&a->layout);
+	int64		last;
+	bool		isnull;
+	ListCell   *lc;
+
+	adopt_query(psprintf("SELECT pg_catalog.max(created_at)::pg_catalog.int8 FROM %s", a->table),
+		  0, NULL);
+	last = DatumGetInt64(adopt_binvalue(0, 1, &isnull));
+	if (isnull)
+		return;
+	foreach(lc, journal)
+	{
+		DrizzleEntry *e = (DrizzleEntry *) lfirst(lc);
+
+		if (e->when <= last)
+			adopt_new_row(a, psprintf("%d", e->idx), "versioned", NULL, NULL);
+	}
+}
+
+const LayoutAdopt adopt_drizzle = {
+	.table = "drizzle.__drizzle_migrations",
+	.columns = "id, hash, created_at",
+	.needs_dir = "Drizzle records when the last migration was generated; "
+	"meta/_journal.json says which migrations that includes.",
+	.rows = rows_drizzle
+};
+
 const Layout layout_drizzle = {
 	.name = "drizzle",
 	.claims = drizzle_claims,
 	.build = drizzle_build,
 	.naming_hint = "Drizzle migrations are the files meta/_journal.json lists (<tag>.sql, "
 	"such as 0000_brave_wolf.sql); generate them with drizzle-kit generate.  A file the "
-	"journal does not list is never skipped silently."
+	"journal does not list is never skipped silently.",
+	.adopt = &adopt_drizzle
 };

@@ -14,6 +14,12 @@
  */
 #include "postgres.h"
 
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/pg_crc.h"
+#include "utils/builtins.h"
+
+#include "adopt.h"
 #include "layouts.h"
 
 /*
@@ -64,11 +70,189 @@ flyway_build(LayoutDir *dir, List *files, ScriptSet *set)
 	layout_build_by_name(parse_flyway_name, files, set);
 }
 
+/* migrate.adopt: the tool's history table (adopt.c) */
+/*
+ * Flyway's checksum of a script: CRC-32 over its lines without their
+ * terminators (Flyway reads lines, so CR, LF and CRLF all end one), BOM
+ * dropped, as a signed 32-bit integer.
+ */
+static int32
+flyway_checksum(const SourceFile *f)
+{
+	ScriptReader *r = reader_open(f);
+	char	   *buf = palloc(READER_CHUNK + 1);
+	pg_crc32	crc;
+	size_t		n;
+
+	INIT_TRADITIONAL_CRC32(crc);
+	while ((n = reader_read(r, buf)) > 0)
+	{
+		size_t		i = 0;
+
+		buf[n] = '\0';			/* the reader refuses NUL bytes in scripts */
+		while (i < n)
+		{
+			size_t		run = strcspn(buf + i, "\r\n");
+
+			COMP_TRADITIONAL_CRC32(crc, buf + i, run);
+			i += run;
+			while (i < n && (buf[i] == '\r' || buf[i] == '\n'))
+				i++;
+		}
+	}
+	FIN_TRADITIONAL_CRC32(crc);
+	reader_close(r, NULL);
+	pfree(buf);
+	return (int32) crc;
+}
+
+/* a Flyway repeatable row: adopted when the file is what Flyway last ran */
+static void
+adopt_flyway_repeatable(Adoption *a, const char *script, bool checksum_null, int32 checksum,
+						uint64 i)
+{
+	ListCell   *lc;
+
+	foreach(lc, a->set->scripts)
+	{
+		MigrationScript *s = (MigrationScript *) lfirst(lc);
+		AdoptRow   *r;
+
+		if (s->kind != MIGRATION_REPEATABLE ||
+			(strcmp(s->name, script) != 0 &&
+			 strcmp(layout_base_name(s->name), layout_base_name(script)) != 0))
+			continue;
+		if (checksum_null || flyway_checksum(s->file) != checksum)
+			return;				/* changed since: apply runs it, as Flyway would */
+		r = adopt_new_row(a, NULL, "repeatable", pstrdup(s->description), s->name);
+		r->checksum = palloc(MIGRATE_CHECKSUM_LEN);
+		reader_checksum(s->file, r->checksum, &s->size, NULL);
+		r->installed_by = adopt_value(i, 7);
+		adopt_set_installed_on(r, i, 8);
+		return;
+	}
+}
+
+/* flyway_schema_history, replayed */
+static void
+rows_flyway(Adoption *a)
+{
+	List	   *applied = NIL;	/* AdoptRow * by version, as replayed */
+	AdoptRow   *baseline = NULL;
+	List	   *repeatable = NIL;	/* uint64 row numbers: the latest per script */
+	ListCell   *lc;
+	uint64		i;
+	int			skipped = 0;
+
+	adopt_query(psprintf("SELECT installed_rank, version, description, type, script, checksum, "
+				   "installed_by, installed_on::pg_catalog.timestamptz, execution_time "
+				   "FROM %s WHERE success ORDER BY installed_rank", a->table), 0, NULL);
+
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *raw = adopt_value(i, 2);
+		char	   *type = adopt_value(i, 4) ? adopt_value(i, 4) : "";
+		char	   *version;
+		ListCell   *prev = NULL;
+		AdoptRow   *r;
+		bool		isnull;
+
+		CHECK_FOR_INTERRUPTS();
+		if (raw == NULL)
+		{
+			/* a repeatable script: keep only its latest run */
+			char	   *script = adopt_value(i, 5);
+
+			if (script == NULL)
+				continue;
+			foreach(lc, repeatable)
+				if (strcmp(adopt_value(lfirst_int(lc), 5), script) == 0)
+					prev = lc;
+			if (prev)
+				lfirst_int(prev) = (int) i;
+			else
+				repeatable = lappend_int(repeatable, (int) i);
+			continue;
+		}
+		if (strcmp(type, "SCHEMA") == 0)
+			continue;			/* "<< Flyway Schema Creation >>" */
+
+		version = adopt_version(a, raw, strlen(raw));
+		if (strcmp(type, "BASELINE") == 0)
+		{
+			baseline = palloc0(sizeof(AdoptRow));
+			baseline->version = version;
+			baseline->type = "baseline";
+			baseline->description = adopt_value(i, 3);
+			baseline->installed_by = adopt_value(i, 7);
+			baseline->execution_ms = -1;
+			adopt_set_installed_on(baseline, i, 8);
+			continue;
+		}
+
+		foreach(lc, applied)
+			if (version_cmp(((AdoptRow *) lfirst(lc))->version, version) == 0)
+				prev = lc;
+		if (strncmp(type, "UNDO_", 5) == 0 || strcmp(type, "DELETE") == 0)
+		{
+			/* undone, or marked deleted by flyway repair */
+			if (prev)
+				applied = list_delete_ptr(applied, lfirst(prev));
+			continue;
+		}
+		if (prev)
+			continue;
+
+		r = palloc0(sizeof(AdoptRow));
+		r->version = version;
+		r->type = "versioned";
+		r->description = adopt_value(i, 3);
+		r->script = adopt_value(i, 5);
+		r->installed_by = adopt_value(i, 7);
+		adopt_set_installed_on(r, i, 8);
+		r->execution_ms = DatumGetInt32(adopt_binvalue(i, 9, &isnull));
+		if (isnull)
+			r->execution_ms = -1;
+		applied = lappend(applied, r);
+	}
+
+	if (baseline)
+		a->rows = lappend(a->rows, baseline);
+	a->rows = list_concat(a->rows, applied);
+
+	/* repeatables: only with the files, to compare Flyway's checksums */
+	foreach(lc, repeatable)
+	{
+		uint64		row = (uint64) lfirst_int(lc);
+		bool		isnull;
+		int32		checksum = DatumGetInt32(adopt_binvalue(row, 6, &isnull));
+
+		if (a->set == NULL)
+			skipped++;
+		else
+			adopt_flyway_repeatable(a, adopt_value(row, 5), isnull, checksum, row);
+	}
+	if (skipped > 0)
+		ereport(NOTICE,
+				(errmsg("%d repeatable migration(s) of Flyway not adopted", skipped),
+				 errdetail("Without dir, their files cannot be compared with the checksums Flyway recorded."),
+				 errhint("Adopt with dir => '...', or let the next apply run them once.")));
+}
+
+const LayoutAdopt adopt_flyway = {
+	.table = "flyway_schema_history",
+	.columns = "installed_rank, version, description, type, script, checksum, installed_by, installed_on, "
+	"execution_time, success",
+	.needs_dir = NULL,
+	.rows = rows_flyway
+};
+
 const Layout layout_flyway = {
 	.name = "flyway",
 	.claims = flyway_claims,
 	.build = flyway_build,
 	.naming_hint = "Name versioned migrations V<version>__<description>.sql, undo scripts "
 	"U<version>__<description>.sql and repeatable ones R__<description>.sql; "
-	"a misnamed file is never skipped."
+	"a misnamed file is never skipped.",
+	.adopt = &adopt_flyway
 };

@@ -14,6 +14,11 @@
  */
 #include "postgres.h"
 
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+
+#include "adopt.h"
 #include "layouts.h"
 
 /* parse <digits>_<name>.up.sql or .down.sql; false if the name is not one */
@@ -57,10 +62,55 @@ golang_build(LayoutDir *dir, List *files, ScriptSet *set)
 	layout_build_by_name(parse_golang_name, files, set);
 }
 
+/* migrate.adopt: the tool's history table (adopt.c) */
+/* golang-migrate's schema_migrations: the version the database is at */
+static void
+rows_golang(Adoption *a)
+{
+	char	   *at;
+	bool		isnull;
+	ListCell   *lc;
+
+	adopt_query(psprintf("SELECT version::pg_catalog.text, dirty FROM %s "
+				   "ORDER BY version DESC LIMIT 1", a->table), 0, NULL);
+	if (SPI_processed == 0 || adopt_value(0, 1) == NULL)
+		return;					/* nothing applied yet */
+	at = adopt_version(a, adopt_value(0, 1), strlen(adopt_value(0, 1)));
+	if (DatumGetBool(adopt_binvalue(0, 2, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("golang-migrate left version %s dirty", at),
+				 errdetail("Migration %s failed part-way under golang-migrate, so %s does not say "
+						   "what is applied.", at, a->table),
+				 errhint("Repair the database, run \"migrate force %s\" (or the version before "
+						 "it), then adopt.", at)));
+	if (adopt_script_of(a, at) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("golang-migrate's version %s has no migration in \"%s\"", at, a->dir),
+				 errhint("Pass the directory golang-migrate ran from.")));
+	foreach(lc, a->set->scripts)
+	{
+		MigrationScript *s = (MigrationScript *) lfirst(lc);
+
+		if (s->kind == MIGRATION_VERSIONED && version_cmp(s->version, at) <= 0)
+			adopt_new_row(a, (char *) s->version, "versioned", NULL, NULL);
+	}
+}
+
+const LayoutAdopt adopt_golang_migrate = {
+	.table = "schema_migrations",
+	.columns = "version, dirty",
+	.needs_dir = "golang-migrate records only the version the database is at; "
+	"the files say which migrations that includes.",
+	.rows = rows_golang
+};
+
 const Layout layout_golang_migrate = {
 	.name = "golang-migrate",
 	.claims = golang_claims,
 	.build = golang_build,
 	.naming_hint = "golang-migrate files are named <version>_<name>.up.sql and "
-	"<version>_<name>.down.sql; a misnamed file is never skipped."
+	"<version>_<name>.down.sql; a misnamed file is never skipped.",
+	.adopt = &adopt_golang_migrate
 };

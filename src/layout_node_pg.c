@@ -20,6 +20,11 @@
  */
 #include "postgres.h"
 
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+
+#include "adopt.h"
 #include "layouts.h"
 
 static bool
@@ -41,10 +46,52 @@ node_pg_build(LayoutDir *dir, List *files, ScriptSet *set)
 				   "-- Up Migration", "-- Down Migration");
 }
 
+/* migrate.adopt: the tool's history table (adopt.c) */
+/* pgmigrations: one row per applied file, named <timestamp>_<name> */
+static void
+rows_node_pg(Adoption *a)
+{
+	uint64		i;
+
+	adopt_query(psprintf("SELECT name, run_on::pg_catalog.timestamptz FROM %s ORDER BY run_on, id",
+				   a->table), 0, NULL);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = adopt_value(i, 1);
+		size_t		digits = name ? layout_digits(name) : 0;
+		AdoptRow   *r;
+
+		CHECK_FOR_INTERRUPTS();
+		if (digits == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("node-pg-migrate history table %s has a migration without a timestamp: \"%s\"",
+							a->table, name ? name : ""),
+					 errhint("node-pg-migrate names migrations <timestamp>_<name>.")));
+		r = adopt_new_row(a, adopt_version(a, name, digits), "versioned",
+					NULL, NULL);
+		if (r->script == NULL)
+		{
+			r->script = name;
+			r->description = layout_description(name + digits + (name[digits] == '_'),
+												 strlen(name + digits + (name[digits] == '_')));
+		}
+		adopt_set_installed_on(r, i, 2);
+	}
+}
+
+const LayoutAdopt adopt_node_pg_migrate = {
+	.table = "pgmigrations",
+	.columns = "id, name, run_on",
+	.needs_dir = NULL,
+	.rows = rows_node_pg
+};
+
 const Layout layout_node_pg_migrate = {
 	.name = "node-pg-migrate",
 	.claims = node_pg_claims,
 	.build = node_pg_build,
 	.naming_hint = "node-pg-migrate SQL files are named <timestamp>_<name>.sql and begin "
-	"with an \"-- Up Migration\" line; a misnamed file is never skipped."
+	"with an \"-- Up Migration\" line; a misnamed file is never skipped.",
+	.adopt = &adopt_node_pg_migrate
 };

@@ -9,7 +9,7 @@
  * dbmate file has a "-- migrate:up" line, a node-pg-migrate file a
  * "-- Up Migration" line, the others have no such markers.  Each such
  * file is scanned once, line by line in bounded memory
- * (source_scan_lines), and the markers found are kept for the parsers.
+ * (reader_scan_lines), and the markers found are kept for the parsers.
  *
  * A sectioned file becomes two scripts sharing the file: the versioned
  * one reads the up section and the undo one the down section
@@ -163,7 +163,7 @@ sections_scan(LayoutDir *dir, const SourceFile *f)
 	}
 	scan = palloc0(sizeof(SectionScan));
 	scan->file = f;
-	source_scan_lines(f, scan_line, scan);
+	reader_scan_lines(f, scan_line, scan);
 	dir->scans = lappend(dir->scans, scan);
 	return scan;
 }
@@ -247,10 +247,10 @@ sections_build(LayoutDir *dir, List *files, ScriptSet *set, const char *tool,
 
 		version = version_normalize(base, digits);
 		description = layout_description(base + digits + 1, strlen(base) - digits - 1 - 4);
-		layout_add_script(set, source_section(f, marker, 1), MIGRATION_VERSIONED,
+		layout_add_script(set, reader_section(f, marker, 1), MIGRATION_VERSIONED,
 						  version, description);
 		if (scan->count[down] == 1)
-			layout_add_script(set, source_section(f, marker, 2), MIGRATION_UNDO,
+			layout_add_script(set, reader_section(f, marker, 2), MIGRATION_UNDO,
 							  version, description);
 	}
 }

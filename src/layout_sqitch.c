@@ -33,6 +33,11 @@
 
 #include "miscadmin.h"
 
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+
+#include "adopt.h"
 #include "layouts.h"
 
 #define PLAN_NAME "sqitch.plan"
@@ -202,7 +207,7 @@ plan_load(LayoutDir *dir)
 		{
 			size_t		len;
 
-			ps->plan = plan_parse(source_read_all(ps->file, &len, NULL));
+			ps->plan = plan_parse(reader_read_all(ps->file, &len, NULL));
 			ps->nchanges = list_length(ps->plan->changes);
 			ps->by_script = change_array(ps->plan);
 			qsort(ps->by_script, ps->nchanges, sizeof(SqitchChange *), compare_change_script);
@@ -284,10 +289,62 @@ sqitch_build(LayoutDir *dir, List *files, ScriptSet *set)
 	}
 }
 
+/* migrate.adopt: the tool's history table (adopt.c) */
+/* sqitch.changes: the plan's first changes, deployed in its order */
+static void
+rows_sqitch(Adoption *a)
+{
+	SqitchPlan *plan = sqitch_plan(&a->layout);
+	const char *args[1];
+	uint64		i;
+
+	if (plan->project == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("sqitch plan of \"%s\" names no project", a->dir),
+				 errhint("Add a %%project=<name> line to sqitch.plan.")));
+	args[0] = plan->project;
+	adopt_query(psprintf("SELECT change, committed_at, committer_name FROM %s "
+				   "WHERE project OPERATOR(pg_catalog.=) $1 "
+				   "ORDER BY committed_at, change_id", a->table), 1, args);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = adopt_value(i, 1);
+		SqitchChange *c = i < (uint64) list_length(plan->changes) ?
+			(SqitchChange *) list_nth(plan->changes, (int) i) : NULL;
+		AdoptRow   *r;
+
+		CHECK_FOR_INTERRUPTS();
+		if (name == NULL)
+			name = "";
+		if (c == NULL || strcmp(c->name, name) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("sqitch.changes does not follow the plan of \"%s\"", a->dir),
+					 c ? errdetail("Deployed change %d is \"%s\", but change %d of sqitch.plan is \"%s\".",
+								   (int) i + 1, name, (int) i + 1, c->name) :
+					 errdetail("Change \"%s\" is deployed, but sqitch.plan has only %d changes.",
+							   name, list_length(plan->changes)),
+					 errhint("Adopt with the sqitch.plan that deployed the database.")));
+		r = adopt_new_row(a, psprintf("%d", c->position), "versioned", pstrdup(c->name), NULL);
+		adopt_set_installed_on(r, i, 2);
+		r->installed_by = adopt_value(i, 3);
+	}
+}
+
+const LayoutAdopt adopt_sqitch = {
+	.table = "sqitch.changes",
+	.columns = "change_id, change, project, committed_at, committer_name",
+	.needs_dir = "sqitch records change names; sqitch.plan gives their order, "
+	"which makes their versions.",
+	.rows = rows_sqitch
+};
+
 const Layout layout_sqitch = {
 	.name = "sqitch",
 	.claims = sqitch_claims,
 	.build = sqitch_build,
 	.naming_hint = "In a sqitch project every change of sqitch.plan has deploy/<change>.sql "
-	"and revert/<change>.sql, and no other scripts are read; add changes with sqitch add."
+	"and revert/<change>.sql, and no other scripts are read; add changes with sqitch add.",
+	.adopt = &adopt_sqitch
 };

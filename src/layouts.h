@@ -12,6 +12,7 @@
 #define MIGRATE_LAYOUTS_H
 
 #include "layout.h"
+#include "reader.h"
 #include "source.h"
 
 /* what the parsers know of the directory being classified */
@@ -42,6 +43,9 @@ typedef struct Layout
 	void		(*build) (LayoutDir *dir, List *files, ScriptSet *set);
 
 	const char *naming_hint;	/* errhint for a .sql file that fits no name */
+
+	/* migrate.adopt of the tool's history table (adopt.h), or NULL */
+	const struct LayoutAdopt *adopt;
 } Layout;
 
 extern const Layout layout_flyway;
@@ -53,6 +57,9 @@ extern const Layout layout_diesel;
 extern const Layout layout_prisma;
 extern const Layout layout_drizzle;
 extern const Layout layout_sqitch;
+
+extern const Layout *layout_find(const char *name);
+extern char *layout_adopt_names(void);
 
 /* helpers for the parsers (layout.c) */
 extern const char *layout_base_name(const char *name);

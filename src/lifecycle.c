@@ -6,7 +6,7 @@
  *
  * undo runs undo scripts (U<version>__x.sql, or another layout's down
  * script, classified as MIGRATION_UNDO with the version of the migration
- * it undoes) with the machinery apply uses (commands.c): under the runner
+ * it undoes) with the machinery apply uses (run.c, migration.c): under the runner
  * lock of the track, each in its own transaction with its history row of
  * type undo when called with CALL outside a transaction block, all in the
  * caller's transaction otherwise; a failure is recorded the same way.
@@ -32,15 +32,17 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
-#include "commands.h"
+#include "args.h"
 #include "drift.h"
+#include "migration.h"
+#include "run.h"
+#include "runs.h"
 #include "executor.h"
 #include "history.h"
 #include "layout.h"
 #include "migrate.h"
 #include "plan.h"
 #include "progress.h"
-#include "runs.h"
 #include "safety.h"
 #include "source.h"
 #include "staged.h"
@@ -264,7 +266,7 @@ undo_check(MigrationPlan *plan, List *todo, const char *target)
 
 /* the work of undo, under the runner lock */
 static void
-undo_body(ApplyRun *ar, void *arg)
+undo_body(TrackRun *run, void *arg)
 {
 	UndoArgs   *a = (UndoArgs *) arg;
 	MigrationPlan *plan;
@@ -274,35 +276,37 @@ undo_body(ApplyRun *ar, void *arg)
 	MemoryContext mcxt;
 	const char *now;
 
-	plan = load_plan(ar->dir, ar->track, NULL, &real_dir);
-	ar->real_dir = real_dir;
+	plan = load_plan(run->dir, run->track, NULL, &real_dir, PLAN_FOR_RUN);
+	run->real_dir = real_dir;
 
-	todo = undo_selection(plan, a, ar->track);
+	todo = undo_selection(plan, a, run->track);
 	if (todo == NIL)
 	{
 		ereport(NOTICE,
-				(errmsg("migrate: nothing to undo on track \"%s\", %s", ar->track,
+				(errmsg("migrate: nothing to undo on track \"%s\", %s", run->track,
 						plan->current ? psprintf("at version %s", plan->current) :
 						"no version applied")));
 		return;
 	}
 	undo_check(plan, todo, a->target);
 	staged_check_plan(todo, true);
+	source_check_readable(plan_scripts(todo, true));
+	run_refresh_identities(plan);
 	now = version_after_undo(plan, todo);
 	progress_run_total(list_length(todo));
 
-	mcxt = AllocSetContextCreate(ar->cxt, "migrate undo", ALLOCSET_DEFAULT_SIZES);
+	mcxt = AllocSetContextCreate(run->cxt, "migrate undo", ALLOCSET_DEFAULT_SIZES);
 	foreach(lc, todo)
 	{
 		MemoryContextSwitchTo(mcxt);
-		run_migration(ar, ((PlanEntry *) lfirst(lc))->undo);
+		migration_apply(run, ((PlanEntry *) lfirst(lc))->undo);
 		MemoryContextReset(mcxt);
 	}
-	MemoryContextSwitchTo(ar->cxt);
-	runs_reached(ar, now);
+	MemoryContextSwitchTo(run->cxt);
+	runs_reached(run, now);
 	ereport(NOTICE,
 			(errmsg("migrate: undid %d migration(s) on track \"%s\", %s",
-					list_length(todo), ar->track,
+					list_length(todo), run->track,
 					now ? psprintf("now at version %s", now) : "no version applied")));
 }
 
@@ -312,7 +316,7 @@ undo_body(ApplyRun *ar, void *arg)
 Datum
 migrate_undo(PG_FUNCTION_ARGS)
 {
-	ApplyRun	ar;
+	TrackRun	run;
 	UndoArgs	a;
 	char	   *dir = required_arg(fcinfo, 0, "dir");
 	char	   *target = text_arg(fcinfo, 1);
@@ -331,10 +335,10 @@ migrate_undo(PG_FUNCTION_ARGS)
 	if (version)
 		version = version_check(version);
 
-	run_init(fcinfo, &ar, dir, track);
-	a.target = run_strdup(&ar, target);
-	a.version = run_strdup(&ar, version);
-	run_locked(&ar, undo_body, &a);
+	run_init(fcinfo, &run, dir, track);
+	a.target = run_strdup(&run, target);
+	a.version = run_strdup(&run, version);
+	run_locked(&run, undo_body, &a);
 	PG_RETURN_VOID();
 }
 
@@ -352,7 +356,7 @@ migrate_validate(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	plan_validate(load_plan(dir, track, NULL, &real_dir), track);
+	plan_validate(load_plan(dir, track, NULL, &real_dir, PLAN_VERIFY_ALL), track);
 	drift_validate();
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
@@ -371,11 +375,11 @@ repair_line(RepairOut *out, char *line)
 
 /* remove the failed rows of the track, one line per row, in rank order */
 static void
-repair_failed_rows(ApplyRun *ar, RepairOut *out)
+repair_failed_rows(TrackRun *run, RepairOut *out)
 {
 	uint64		i;
 
-	history_delete_failed(ar->track);
+	history_delete_failed(run->track);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -409,15 +413,15 @@ repair_failed_rows(ApplyRun *ar, RepairOut *out)
  * result.
  */
 static void
-repair_body(ApplyRun *ar, void *arg)
+repair_body(TrackRun *run, void *arg)
 {
 	RepairOut  *out = (RepairOut *) arg;
 	MigrationPlan *plan;
 	char	   *real_dir;
 	ListCell   *lc;
 
-	plan = load_plan(ar->dir, ar->track, NULL, &real_dir);
-	repair_failed_rows(ar, out);
+	plan = load_plan(run->dir, run->track, NULL, &real_dir, PLAN_VERIFY_ALL);
+	repair_failed_rows(run, out);
 
 	foreach(lc, plan->entries)
 	{
@@ -451,22 +455,23 @@ migrate_repair(PG_FUNCTION_ARGS)
 	char	   *dir = required_arg(fcinfo, 0, "dir");
 	char	   *track = required_arg(fcinfo, 1, "track");
 	RepairOut	out;
-	ApplyRun	ar;
+	TrackRun	run;
 
 	migrate_check_changing_call(fcinfo, text_arg(fcinfo, 2));
 	out.ts = materialize_result(fcinfo, &out.desc);
-	run_init(fcinfo, &ar, dir, track);
-	run_locked(&ar, repair_body, &out);
+	run_init(fcinfo, &run, dir, track);
+	run_locked(&run, repair_body, &out);
 	PG_RETURN_NULL();
 }
 
 /* the work of baseline, under the runner lock */
 static void
-baseline_body(ApplyRun *ar, void *arg)
+baseline_body(TrackRun *run, void *arg)
 {
 	BaselineArgs *a = (BaselineArgs *) arg;
 	ScriptSet  *none = palloc0(sizeof(ScriptSet));
-	MigrationPlan *plan = plan_build(none, history_load(ar->track, CurrentMemoryContext), NULL);
+	MigrationPlan *plan = plan_build(none, history_load(run->track, CurrentMemoryContext), NULL,
+										 NULL);
 	List	   *above = NIL;
 	ListCell   *lc;
 	HistoryEntry he;
@@ -481,7 +486,7 @@ baseline_body(ApplyRun *ar, void *arg)
 	if (above != NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot baseline track \"%s\" at version %s", ar->track, a->version),
+				 errmsg("cannot baseline track \"%s\" at version %s", run->track, a->version),
 				 errdetail("Migrations above that version are already applied: %s. A baseline "
 						   "says the database is at version %s; it would hide them.",
 						   join_names(above), a->version),
@@ -490,12 +495,12 @@ baseline_body(ApplyRun *ar, void *arg)
 	if (plan->baseline && version_cmp(plan->baseline, a->version) >= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("track \"%s\" is already baselined at version %s", ar->track, plan->baseline),
+				 errmsg("track \"%s\" is already baselined at version %s", run->track, plan->baseline),
 				 errdetail("A baseline can only move the track forward."),
 				 errhint("Baseline at a version above %s.", plan->baseline)));
 
 	memset(&he, 0, sizeof(he));
-	he.track = ar->track;
+	he.track = run->track;
 	he.version = a->version;
 	he.description = a->description;
 	he.type = "baseline";
@@ -505,7 +510,7 @@ baseline_body(ApplyRun *ar, void *arg)
 	history_record(&he);
 	drift_fingerprint_record();
 	ereport(NOTICE,
-			(errmsg("migrate: track \"%s\" baselined at version %s", ar->track, a->version),
+			(errmsg("migrate: track \"%s\" baselined at version %s", run->track, a->version),
 			 errdetail("Migrations up to version %s count as applied; newer ones are pending.",
 					   a->version)));
 }
@@ -520,13 +525,13 @@ migrate_baseline(PG_FUNCTION_ARGS)
 	char	   *description = required_arg(fcinfo, 1, "description");
 	char	   *track = required_arg(fcinfo, 2, "track");
 	BaselineArgs a;
-	ApplyRun	ar;
+	TrackRun	run;
 
 	migrate_check_changing_call(fcinfo, text_arg(fcinfo, 3));
-	run_init(fcinfo, &ar, NULL, track);
-	a.version = run_strdup(&ar, version);
-	a.description = run_strdup(&ar, description);
-	run_locked(&ar, baseline_body, &a);
+	run_init(fcinfo, &run, NULL, track);
+	a.version = run_strdup(&run, version);
+	a.description = run_strdup(&run, description);
+	run_locked(&run, baseline_body, &a);
 	PG_RETURN_VOID();
 }
 
@@ -542,7 +547,7 @@ migrate_run(PG_FUNCTION_ARGS)
 	char	   *file;
 	bool		nonatomic = call_is_nonatomic(fcinfo);
 	MigrationScript s;
-	ScriptRun	run;
+	ScriptExec	exec;
 	TimestampTz start = GetCurrentTimestamp();
 	int			nestlevel;
 
@@ -560,23 +565,23 @@ migrate_run(PG_FUNCTION_ARGS)
 	s.kind = MIGRATION_VERSIONED;
 	s.description = "";
 
-	memset(&run, 0, sizeof(run));
-	run.script = &s;
-	run.what = "file";
+	memset(&exec, 0, sizeof(exec));
+	exec.script = &s;
+	exec.what = "file";
 
 	drift_check_unseen();
 	nestlevel = NewGUCNestLevel();
-	execute_script(&run);
+	execute_script(&exec);
 	AtEOXact_GUC(false, nestlevel);
 	drift_fingerprint_record();
 	if (nonatomic)
-		commit_and_continue();
+		run_commit();
 	progress_call_end();
 
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
 	ereport(NOTICE,
-			(errmsg("ran %s: %d statement(s) (%.3f ms), not recorded", file, run.statements,
+			(errmsg("ran %s: %d statement(s) (%.3f ms), not recorded", file, exec.statements,
 					(double) (GetCurrentTimestamp() - start) / 1000.0)));
 	PG_RETURN_VOID();
 }

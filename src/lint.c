@@ -8,7 +8,7 @@
  * A run keeps a small state (LintState, lint_int.h) and is fed one
  * script at a time and, within it, one line (for the directives) and one
  * statement at a time: lint_script reads a pending file through the same
- * reader as apply (source_open/source_read) and the splitter, hands each
+ * reader as apply (reader_open/reader_read) and the splitter, hands each
  * line to lint_file_line and each statement, parsed alone with raw_parser, to
  * lint_statement (lint_rules.c).  Nothing else here reads files, so the
  * pass apply makes before it runs anything (lint_before_run) can later be
@@ -48,11 +48,13 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
-#include "commands.h"
+#include "args.h"
+#include "run.h"
 #include "compat.h"
 #include "history.h"
 #include "lint.h"
 #include "lint_int.h"
+#include "reader.h"
 #include "source.h"
 #include "splitter.h"
 
@@ -123,6 +125,20 @@ struct LintRun
 	LintState  *ls;
 	List	   *scripts;		/* LintScriptFindings *, scripts with findings */
 	int			errors;			/* error findings not silenced */
+
+	/*
+	 * Streaming (migrate.lint = warn): each migration is linted while it
+	 * runs, one line and one statement at a time as the executor's pass
+	 * reads them.  A migration may be read again (a lock retry, a restart
+	 * outside a transaction): what was linted already is not again.
+	 */
+	bool		streaming;
+	const MigrationScript *current;	/* the migration being linted */
+	int			lines_done;		/* its lines and statements linted so far */
+	int			statements_done;
+	int			statements_read;	/* statements of the current read */
+	int			printed;		/* its findings printed so far */
+	bool		ended;
 };
 
 /* is name one of our rules? */
@@ -449,6 +465,35 @@ candidate_word(const char *w)
 }
 
 /*
+ * Lint statement st of the current script from its raw parse trees
+ * (parsed: NIL when it was not parsed or does not parse; wanted: it was
+ * parsed for lint, see lint_statement_wanted).
+ */
+static void
+lint_file_statement_parsed(LintState *ls, const Statement *st, List *parsed, bool wanted)
+{
+	ListCell   *lc;
+
+	attach_directives(ls, st);
+	ls->statements++;
+	ls->st = st;
+	ls->text = st->text;
+	if (wanted)
+		foreach(lc, parsed)
+			lint_statement(ls, st, ((RawStmt *) lfirst(lc))->stmt);
+	ls->prev_end_line = st->end_line;
+	ls->st = NULL;
+	ls->stmt_ignore = NULL;
+}
+
+/* is st a statement a rule can look at (so worth parsing)? */
+static bool
+lint_statement_wanted(const Statement *st)
+{
+	return st->kind == STMT_SQL && candidate_word(st->first_word);
+}
+
+/*
  * Lint one statement of the current script: parse it alone (a statement
  * that does not parse is left to execution, which reports it with its
  * line) and apply the rules to each parse tree.
@@ -458,14 +503,9 @@ lint_file_statement(LintState *ls, const Statement *st)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	List	   *parsed = NIL;
-	ListCell   *lc;
+	bool		wanted = lint_statement_wanted(st);
 
-	attach_directives(ls, st);
-	ls->statements++;
-	ls->st = st;
-	ls->text = st->text;
-
-	if (st->kind == STMT_SQL && candidate_word(st->first_word))
+	if (wanted)
 	{
 		PG_TRY();
 		{
@@ -487,12 +527,8 @@ lint_file_statement(LintState *ls, const Statement *st)
 			parsed = NIL;
 		}
 		PG_END_TRY();
-		foreach(lc, parsed)
-			lint_statement(ls, st, ((RawStmt *) lfirst(lc))->stmt);
 	}
-	ls->prev_end_line = st->end_line;
-	ls->st = NULL;
-	ls->stmt_ignore = NULL;
+	lint_file_statement_parsed(ls, st, parsed, wanted);
 }
 
 /* end a script: directives that applied to nothing are findings too */
@@ -543,7 +579,7 @@ static size_t
 lint_read(void *arg, char *buf)
 {
 	LintReader *lr = (LintReader *) arg;
-	size_t		n = source_read(lr->reader, buf);
+	size_t		n = reader_read(lr->reader, buf);
 	const char *p = buf;
 	const char *end = buf + n;
 
@@ -583,7 +619,7 @@ lint_read_script(LintState *ls, const SourceFile *file)
 
 	lr->ls = ls;
 	lr->lineno = 1;
-	lr->reader = source_open(file);
+	lr->reader = reader_open(file);
 	sp = splitter_create(lint_read, lr);
 	for (;;)
 	{
@@ -597,7 +633,7 @@ lint_read_script(LintState *ls, const SourceFile *file)
 	}
 	MemoryContextSwitchTo(old);
 	splitter_free(sp);
-	source_close(lr->reader, NULL);
+	reader_close(lr->reader, NULL);
 	MemoryContextDelete(stmtcxt);
 }
 
@@ -656,8 +692,10 @@ report_finding(const LintFinding *f)
 
 /*
  * apply, before it runs anything: lint every pending migration in order,
- * as one run (a table an earlier pending migration creates is new).
- * NULL when migrate.lint is off (the dry run lints all the same).
+ * as one run (a table an earlier pending migration creates is new); with
+ * migrate.lint = warn, only set up the run, which the migrations' own
+ * passes feed (lint_stream_*).  NULL when migrate.lint is off (the dry run
+ * lints all the same).
  */
 LintRun *
 lint_before_run(MigrationPlan *plan, bool dry_run)
@@ -669,6 +707,18 @@ lint_before_run(MigrationPlan *plan, bool dry_run)
 		return NULL;
 	lr = palloc0(sizeof(LintRun));
 	lr->ls = lint_run_create();
+
+	/*
+	 * warn: nothing need stop the run before it starts, so each migration
+	 * is linted as it runs, from the pass that runs it (no read of its own).
+	 * error and the dry run lint everything first: error must stop before
+	 * anything runs, and the dry run runs nothing.
+	 */
+	if (migrate_lint_mode == LINT_MODE_WARN && !dry_run)
+	{
+		lr->streaming = true;
+		return lr;
+	}
 	foreach(lc, plan->pending)
 	{
 		MigrationScript *s = ((PlanEntry *) lfirst(lc))->script;
@@ -690,6 +740,104 @@ lint_before_run(MigrationPlan *plan, bool dry_run)
 				lr->errors++;
 	}
 	return lr;
+}
+
+/* the run a migration's pass feeds, or NULL when it lints beforehand or not at all */
+LintRun *
+lint_stream_of(LintRun *lr)
+{
+	return lr && lr->streaming ? lr : NULL;
+}
+
+/* should the pass parse st for lint? */
+bool
+lint_wants(LintRun *lr, const Statement *st)
+{
+	return lint_statement_wanted(st) && lr->statements_read >= lr->statements_done;
+}
+
+/* print the findings of the current migration not printed yet */
+static void
+stream_print(LintRun *lr)
+{
+	List	   *findings = lr->ls->findings;
+	int			i;
+
+	for (i = lr->printed; i < list_length(findings); i++)
+	{
+		LintFinding *f = (LintFinding *) list_nth(findings, i);
+
+		if (!f->ignored)
+			report_finding(f);
+		if (!f->ignored && f->severity == LINT_ERROR)
+			lr->errors++;
+	}
+	lr->printed = list_length(findings);
+}
+
+/* a pass over migration s begins (again, if it was read before) */
+void
+lint_stream_begin(LintRun *lr, const MigrationScript *s)
+{
+	if (lr->current != s)
+	{
+		lint_file_begin(lr->ls, s->name);
+		lr->current = s;
+		lr->lines_done = 0;
+		lr->statements_done = 0;
+		lr->printed = 0;
+		lr->ended = false;
+	}
+	lr->statements_read = 0;
+}
+
+/* a line of the migration being read */
+void
+lint_stream_line(LintRun *lr, int lineno, const char *line, size_t len)
+{
+	if (lineno <= lr->lines_done)
+		return;
+	lint_file_line(lr->ls, lineno, line, len);
+	lr->lines_done = lineno;
+}
+
+/*
+ * A statement of the migration being read, about to run: lint it from
+ * the pass's parse tree (wanted: it was parsed for lint) and print what
+ * it finds.
+ */
+void
+lint_stream_statement(LintRun *lr, const Statement *st, List *parsed, bool wanted)
+{
+	if (++lr->statements_read <= lr->statements_done)
+		return;
+	lint_file_statement_parsed(lr->ls, st, parsed, wanted);
+	lr->statements_done = lr->statements_read;
+	stream_print(lr);
+}
+
+/* the migration ran to its end: its findings, kept for lint_record_ignored */
+void
+lint_stream_end(LintRun *lr, const MigrationScript *s)
+{
+	List	   *findings;
+
+	if (lr->ended || lr->current != s)
+		return;
+	findings = lint_file_end(lr->ls);
+	stream_print(lr);
+	lr->ended = true;
+	if (findings != NIL)
+	{
+		/* in the run's lint context: the migration's own is reset after it */
+		MemoryContext old = MemoryContextSwitchTo(lr->ls->cxt);
+		LintScriptFindings *sf = palloc(sizeof(LintScriptFindings));
+
+		sf->script = s;
+		sf->findings = findings;
+		lr->scripts = lappend(lr->scripts, sf);
+		MemoryContextSwitchTo(old);
+	}
 }
 
 /* the findings of script s in a run, or NIL */
@@ -880,7 +1028,7 @@ migrate_lint(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	plan = load_plan(dir, track, NULL, &real_dir);
+	plan = load_plan(dir, track, NULL, &real_dir, PLAN_FOR_RUN);
 	ls = lint_run_create();
 	foreach(lc, plan->pending)
 	{

@@ -39,6 +39,19 @@ extern void lint_enforce(LintRun *lr, bool print);
 extern void lint_record_ignored(LintRun *lr, const char *track, const MigrationScript *s);
 
 /*
+ * migrate.lint = warn: each migration linted while it runs, fed by the
+ * executor's one pass over its file (lint_before_run only sets the run up).
+ */
+struct Statement;
+extern LintRun *lint_stream_of(LintRun *lr);
+extern bool lint_wants(LintRun *lr, const struct Statement *st);
+extern void lint_stream_begin(LintRun *lr, const MigrationScript *s);
+extern void lint_stream_line(LintRun *lr, int lineno, const char *line, size_t len);
+extern void lint_stream_statement(LintRun *lr, const struct Statement *st, List *parsed,
+								  bool wanted);
+extern void lint_stream_end(LintRun *lr, const MigrationScript *s);
+
+/*
  * The streaming interface, for a reader that runs each pending file once
  * (lint_before_run's pass is lint_read_script in lint.c, built on these):
  * one state per run; per script, begin, every line (for the directives,
@@ -47,7 +60,6 @@ extern void lint_record_ignored(LintRun *lr, const char *track, const MigrationS
  * of LintFinding, see lint_int.h).
  */
 struct LintState;
-struct Statement;
 extern struct LintState *lint_run_create(void);
 extern void lint_file_begin(struct LintState *ls, const char *name);
 extern void lint_file_line(struct LintState *ls, int lineno, const char *line, size_t len);

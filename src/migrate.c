@@ -35,7 +35,7 @@
 
 MIGRATE_MODULE_MAGIC;
 
-void		_PG_init(void);
+extern PGDLLEXPORT void _PG_init(void);
 
 char	   *migrate_allowed_dirs = NULL;
 int			migrate_lock_wait = 60000;
@@ -43,6 +43,13 @@ int			migrate_history_sql_limit = 1024 * 1024;
 int			migrate_lock_timeout = 5000;
 int			migrate_lock_retries = 3;
 bool		migrate_protected = false;
+int			migrate_verify_checksums = VERIFY_CHANGED;
+
+static const struct config_enum_entry verify_checksums_options[] = {
+	{"changed", VERIFY_CHANGED, false},
+	{"always", VERIFY_ALWAYS, false},
+	{NULL, 0, false}
+};
 bool		migrate_track_drift = true;
 int			migrate_runs_keep = 1000;
 int			migrate_worker_slot_wait = 5000;
@@ -330,6 +337,16 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	define_protected();
+
+	/* the no-op that reads nothing (run.c) */
+	DefineCustomEnumVariable("migrate.verify_checksums",
+							 "Which applied files apply, undo and status read again to compare "
+							 "with their recorded checksums.",
+							 "changed reads only the files whose identity (device, inode, size, "
+							 "mtime, ctime) differs from the one recorded when they were "
+							 "applied; always reads every file.  validate always reads every file.",
+							 &migrate_verify_checksums, VERIFY_CHANGED, verify_checksums_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 
 	/* the linter (lint.c) */
 	DefineCustomEnumVariable("migrate.lint",

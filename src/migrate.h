@@ -3,18 +3,30 @@
  * migrate.h
  *	  Types shared by every step of a migration run, and the settings.
  *
- * A migration travels: directory -> allowed? (paths.c) -> listed and read
- * (source.c) -> named and classified (layout.c) -> checksummed
- * (checksum.c) -> compared with the history into a plan (plan.c) ->
- * split (splitter.c) and executed (executor.c; statements that cannot
- * run in a transaction block at top level in a background worker,
- * nontx.c and worker.c) -> recorded (history.c),
- * all under the runner lock (lock.c).  commands.c wires the steps into
- * the SQL-callable entry points apply and status, and owns the run
- * machinery (commands.h) that lifecycle.c shares for undo, validate,
- * repair, baseline and run.  A staged bundle (staged.c) is read by
- * source.c like a directory; safety.c holds the checks every changing
- * call makes first and the lock and statement timeouts of migrations.
+ * A migration travels, one file per step:
+ *	  allowed?             paths.c (the allow-list), safeopen.c (every open)
+ *	  listed               source.c (directory or bundle?), source_dir.c (a
+ *	                       directory), staged.c (a staged bundle)
+ *	  named, classified    layout.c, layout_<tool>.c (sections:
+ *	                       layout_sections.c)
+ *	  read                 reader.c (chunks: BOM, CRLF, encoding, checksum,
+ *	                       sections), checksum.c
+ *	  planned              plan.c (scripts + history -> states, the work)
+ *	  split                splitter.c
+ *	  executed             executor.c (SPI; \i; errors at file and line),
+ *	                       copy.c (COPY ... FROM STDIN), nontx.c and
+ *	                       worker.c (statements that need top level)
+ *	  recorded             history.c (every write to our tables)
+ * Around them: migration.c carries out one migration end to end (its
+ * transaction or subtransaction, settings, retries, worker, history row);
+ * run.c is one call's work on a track under its runner lock (lock.c), and
+ * load_plan; safety.c holds the checks every changing call makes first
+ * and the lock and statement timeouts of migrations; drift.c records
+ * schema changes made outside migrate calls, progress.c what a running
+ * call is doing.  The SQL-callable entry points are thin: commands.c (apply, status), lifecycle.c (undo,
+ * validate, repair, baseline, run), staged.c (stage, unstage), adopt.c
+ * (each tool's import beside its layout), lint.c, scripts.c,
+ * statements.c; their arguments and result sets: args.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -35,6 +47,14 @@ extern int	migrate_history_sql_limit;
 extern int	migrate_lock_timeout;
 extern int	migrate_lock_retries;
 extern bool migrate_protected;
+extern int	migrate_verify_checksums;
+
+/* migrate.verify_checksums */
+typedef enum VerifyChecksums
+{
+	VERIFY_CHANGED,				/* re-hash files whose identity changed */
+	VERIFY_ALWAYS				/* re-hash every file */
+} VerifyChecksums;
 extern bool migrate_track_drift;
 extern int	migrate_runs_keep;
 extern int	migrate_worker_slot_wait;
@@ -67,6 +87,28 @@ typedef struct MigrationScript
 	int64		size;			/* bytes after normalization */
 } MigrationScript;
 
+/*
+ * A file's identity as git's index keeps it: if none of these changed, the
+ * file's content did not either (see README, "A no-op that reads nothing":
+ * ctime is set by the kernel on every change and no user but root can set
+ * it back).  settled: its ctime was at least MIGRATE_SETTLE_NS older than
+ * the moment it was taken, so no later write can share that ctime; only a
+ * settled identity is recorded or trusted.
+ */
+typedef struct FileIdentity
+{
+	bool		known;
+	bool		settled;
+	int64		dev;
+	int64		ino;
+	int64		size;
+	int64		mtime_ns;
+	int64		ctime_ns;
+} FileIdentity;
+
+/* how much older than "now" a ctime must be for its identity to be settled */
+#define MIGRATE_SETTLE_NS INT64CONST(1000000000)
+
 /* one row of migrate.history, as far as planning needs it */
 typedef struct HistoryRow
 {
@@ -82,6 +124,7 @@ typedef struct HistoryRow
 	bool		dirty;
 	char	   *error;			/* message of a failed run, or NULL */
 	int			error_line;		/* its line, 0 if unknown */
+	FileIdentity identity;		/* of the file it ran (1.1), if recorded */
 } HistoryRow;
 
 /*

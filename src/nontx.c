@@ -11,11 +11,14 @@
  * CONCURRENTLY, VACUUM, CREATE/DROP DATABASE, ...), or when it carries
  * another tool's marker for that: a line "-- migrate:up transaction:false"
  * (dbmate), "-- +migrate Up notransaction" (sql-migrate), or ".autocommit."
- * in its name.  Statements are judged from their raw parse tree, parsed
- * one at a time from the streaming splitter, so a file of any size is
- * scanned in bounded memory; only statements whose first word can start
- * such a statement are parsed at all.  Files a migration includes with
- * \i are not scanned: such a migration needs the marker.
+ * in its name.  Statements are judged from their raw parse tree, in the
+ * one pass that runs the file (executor.c): the file starts in a
+ * transaction, and the first statement that needs top level (or a
+ * marker) stops it before that statement runs; migration.c rolls back
+ * what ran and runs the file again, from its start, in the worker.  Only
+ * statements whose first word can start such a statement are parsed at
+ * all.  Files a migration includes with \i are not looked at: such a
+ * migration needs the marker.
  *
  * Such a file cannot be rolled back: if it fails part-way, the statements
  * before the failure stay committed, and a failed concurrent index build
@@ -38,23 +41,12 @@
 
 #include "compat.h"
 #include "nontx.h"
+#include "reader.h"
 #include "source.h"
 #include "splitter.h"
 
 /* how much of a line is looked at for a marker */
 #define MARKER_LINE_MAX 128
-
-/* a script being read for markers, line by line, as the splitter pulls it */
-typedef struct MarkerScan
-{
-	ScriptReader *reader;
-	char		line[MARKER_LINE_MAX];	/* start of the current line */
-	int			len;
-	int			lineno;			/* number of the current line */
-	bool		eof;
-	const char *marker;			/* the marker found, or NULL */
-	int			marker_line;
-} MarkerScan;
 
 /* the other tools' marker on one line, or NULL */
 static const char *
@@ -97,51 +89,22 @@ marker_of_line(char *line)
 	return NULL;
 }
 
-/* the current line is complete: look at it */
-static void
-end_of_line(MarkerScan *ms)
+/*
+ * Another tool's "run outside a transaction" marker on this line (the
+ * first MARKER_LINE_MAX bytes of it), or NULL.
+ */
+const char *
+nontx_marker(const char *line, size_t len)
 {
-	if (ms->marker == NULL)
-	{
-		ms->line[ms->len] = '\0';
-		ms->marker = marker_of_line(ms->line);
-		if (ms->marker)
-			ms->marker_line = ms->lineno;
-	}
-	ms->len = 0;
-	ms->lineno++;
-}
+	char		buf[MARKER_LINE_MAX];
+	size_t		n = Min(len, sizeof(buf) - 1);
 
-/* read callback for the splitter: read, and look at each line on the way */
-static size_t
-marker_read(void *arg, char *buf)
-{
-	MarkerScan *ms = (MarkerScan *) arg;
-	size_t		n = source_read(ms->reader, buf);
-	const char *p = buf;
-	const char *end = buf + n;
-
-	while (p < end)
-	{
-		const char *nl = memchr(p, '\n', end - p);
-		const char *stop = nl ? nl : end;
-		size_t		room = sizeof(ms->line) - 1 - ms->len;
-		size_t		take = Min((size_t) (stop - p), room);
-
-		memcpy(ms->line + ms->len, p, take);
-		ms->len += take;
-		if (nl == NULL)
-			break;
-		end_of_line(ms);
-		p = nl + 1;
-	}
-	if (n == 0 && !ms->eof)
-	{
-		ms->eof = true;
-		if (ms->len > 0)
-			end_of_line(ms);
-	}
-	return n;
+	/* cheap test first: a marker line is a -- comment */
+	if (memchr(line, '-', n) == NULL)
+		return NULL;
+	memcpy(buf, line, n);
+	buf[n] = '\0';
+	return marker_of_line(buf);
 }
 
 /* might a statement starting with this word need top level? */
@@ -181,8 +144,8 @@ has_option(List *options, const char *name, bool check_value)
  * (outside a transaction block), or NULL.  These are the statements whose
  * execution calls PreventInTransactionBlock.
  */
-static const char *
-needs_top_level(Node *n)
+const char *
+nontx_needs_top_level(Node *n)
 {
 	switch (nodeTag(n))
 	{
@@ -314,147 +277,76 @@ may_need_top_level(const Statement *st)
 }
 
 /*
- * The top-level-only statement st is, or NULL.  A statement that does not
- * parse is left for execution to report, with its line.
+ * Could any statement in text[0..len) need top level?  Only if one of the
+ * words that can make one so is in it: the keywords above, and the first
+ * words VACUUM, REINDEX, CLUSTER, DISCARD and PREPARED (of COMMIT or
+ * ROLLBACK PREPARED).  A cheap look at a whole chunk of a file, before
+ * any of it runs; false positives only cost a closer look.
  */
-static const char *
-statement_needs_top_level(const Statement *st)
+bool
+nontx_text_may_need(const char *text, size_t len)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	List	   *parsed = NIL;
-	const char *what = NULL;
-	ListCell   *lc;
+	static const char *const words[] = {
+		"concurrently", "database", "tablespace", "subscription", "system",
+		"vacuum", "reindex", "cluster", "discard", "prepared", NULL
+	};
+	static bool first[256];
+	static bool ready = false;
+	const char *p;
+	const char *end = text + len;
+	int			i;
 
-	if (!may_need_top_level(st))
-		return NULL;
-
-	PG_TRY();
+	if (!ready)
 	{
-		parsed = raw_parser(st->text, RAW_PARSE_DEFAULT);
-		foreach(lc, parsed)
+		for (i = 0; words[i]; i++)
 		{
-			what = needs_top_level(((RawStmt *) lfirst(lc))->stmt);
-			if (what)
-				break;
+			first[(unsigned char) words[i][0]] = true;
+			first[(unsigned char) (words[i][0] - 'a' + 'A')] = true;
+		}
+		ready = true;
+	}
+	for (p = text; p < end; p++)
+	{
+		if (!first[(unsigned char) *p])
+			continue;
+		for (i = 0; words[i]; i++)
+		{
+			size_t		wl = strlen(words[i]);
+
+			if ((size_t) (end - p) >= wl && (p[1] | 0x20) == words[i][1] &&
+				pg_strncasecmp(p, words[i], wl) == 0)
+				return true;
 		}
 	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-		int			category;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
-		if (category != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
-			category != ERRCODE_DATA_EXCEPTION)
-			PG_RE_THROW();
-		/* the raw parser holds nothing but memory: forgetting the error is safe */
-		FlushErrorState();
-		what = NULL;
-	}
-	PG_END_TRY();
-	return what;
-}
-
-/* read a script through; the reason it must run outside a transaction, or NULL */
-static char *
-scan_script(const MigrationScript *s, MemoryContext result_cxt)
-{
-	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "migrate nontx scan",
-											  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext stmtcxt = AllocSetContextCreate(cxt, "migrate nontx statement",
-												  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	MarkerScan *ms = palloc0(sizeof(MarkerScan));
-	Splitter   *sp;
-	Statement	st;
-	char	   *why = NULL;
-
-	ms->reader = source_open(s->file);
-	ms->lineno = 1;
-	sp = splitter_create(marker_read, ms);
-
-	for (;;)
-	{
-		const char *what = NULL;
-		bool		more;
-
-		MemoryContextSwitchTo(stmtcxt);
-		more = splitter_next(sp, &st);
-		if (more && st.kind == STMT_SQL && candidate_word(st.first_word))
-			what = statement_needs_top_level(&st);
-		MemoryContextSwitchTo(result_cxt);
-		if (what)
-			why = psprintf("%s at line %d", what, st.line);
-		else if (ms->marker)
-			why = psprintf("the marker \"%s\" at line %d", ms->marker, ms->marker_line);
-		if (why || !more)
-			break;
-		MemoryContextReset(stmtcxt);
-	}
-
-	MemoryContextSwitchTo(cxt);
-	splitter_free(sp);
-	source_close(ms->reader, NULL);
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(cxt);
-	return why;
+	return false;
 }
 
 /*
- * Must script s run outside a transaction?  If so, *why says what makes
- * it so ("CREATE INDEX CONCURRENTLY at line 3").  A file that cannot be
- * read or split here is left to the execution, which reports it with its
- * line and records the failure.
+ * Might statement st need top level, so that it is worth parsing to know?
+ * Only statements whose first word can start one, and for CREATE, DROP
+ * and ALTER only those with one of the keywords in their text.
  */
 bool
-nontx_detect(const MigrationScript *s, char **why)
+nontx_may_need(const Statement *st)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	char	   *volatile reason = NULL;
+	return candidate_word(st->first_word) && may_need_top_level(st);
+}
+
+/*
+ * Does the name of script s say it runs outside a transaction (".autocommit."
+ * in it)?  The only verdict known before the file is read; the rest is
+ * found while it runs (executor.c).
+ */
+bool
+nontx_name_says(const MigrationScript *s, char **why)
+{
 	const char *base = strrchr(s->name, '/');
 
 	base = base ? base + 1 : s->name;
-	if (strstr(base, ".autocommit.") != NULL)
-	{
-		*why = pstrdup("\".autocommit.\" in its name");
-		return true;
-	}
-
-	/* a subtransaction, so that a failure to read releases the file */
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		reason = scan_script(s, oldcxt);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-		int			category;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
-		/* a cancel or a lack of resources is not about the file */
-		if (category == ERRCODE_OPERATOR_INTERVENTION ||
-			category == ERRCODE_INSUFFICIENT_RESOURCES)
-			PG_RE_THROW();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		reason = NULL;
-	}
-	PG_END_TRY();
-
-	*why = reason;
-	return reason != NULL;
+	if (strstr(base, ".autocommit.") == NULL)
+		return false;
+	*why = pstrdup("\".autocommit.\" in its name");
+	return true;
 }
 
 /* OIDs of the invalid indexes of the database now */

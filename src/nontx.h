@@ -19,7 +19,12 @@
 	"IF NOT EXISTS), since the migration runs again from its first statement. " \
 	"Then run SELECT migrate.repair(dir) and apply again."
 
-extern bool nontx_detect(const MigrationScript *s, char **why);
+struct Statement;
+extern bool nontx_name_says(const MigrationScript *s, char **why);
+extern const char *nontx_marker(const char *line, size_t len);
+extern bool nontx_may_need(const struct Statement *st);
+extern bool nontx_text_may_need(const char *text, size_t len);
+extern const char *nontx_needs_top_level(Node *n);
 extern List *nontx_invalid_indexes(void);
 extern bool nontx_describe_failure(const char *script, WorkerSession *ws,
 								   List *invalid_before, const char *message,

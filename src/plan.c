@@ -255,9 +255,21 @@ replay_history(List *entries, List *history, MigrationPlan *plan)
 	return entries;
 }
 
+/*
+ * The checksum of script s, compared with its history row: computed only
+ * now, for the scripts whose state depends on it (see load_plan).
+ */
+static const char *
+script_checksum(MigrationPlan *plan, MigrationScript *s, const HistoryRow *row)
+{
+	if (s->checksum[0] == '\0' && plan->checksum_of)
+		plan->checksum_of(plan, s, row);
+	return s->checksum;
+}
+
 /* the state of a versioned entry, given the highest applied version */
 static MigrationState
-versioned_state(PlanEntry *e, const char *current, const char *baseline)
+versioned_state(MigrationPlan *plan, PlanEntry *e, const char *current, const char *baseline)
 {
 	if (e->failed && e->failed->dirty)
 		return STATE_DIRTY;
@@ -267,7 +279,7 @@ versioned_state(PlanEntry *e, const char *current, const char *baseline)
 			return STATE_MISSING;
 		/* rows adopted from another tool have no checksum of ours */
 		if (e->applied->checksum != NULL &&
-			strcmp(e->applied->checksum, e->script->checksum) != 0)
+			strcmp(e->applied->checksum, script_checksum(plan, e->script, e->applied)) != 0)
 			return STATE_CHANGED;
 		return STATE_APPLIED;
 	}
@@ -316,7 +328,8 @@ plan_repeatables(MigrationPlan *plan, ScriptSet *set, List *history)
 				e->failed = row;
 		}
 		if (e->applied && e->applied->checksum &&
-			strcmp(e->applied->checksum, s->checksum) == 0 && e->failed == NULL)
+			strcmp(e->applied->checksum, script_checksum(plan, s, e->applied)) == 0 &&
+			e->failed == NULL)
 			e->state = STATE_APPLIED;
 		else if (e->failed && e->failed->dirty)
 			e->state = STATE_DIRTY;
@@ -330,15 +343,17 @@ plan_repeatables(MigrationPlan *plan, ScriptSet *set, List *history)
 
 /*
  * Build the plan of a track.  target, if not NULL, is the highest version
- * apply may run (normalized).
+ * apply may run (normalized).  checksum_of, if not NULL, computes the
+ * checksums the states need, when they are needed; the others stay empty.
  */
 MigrationPlan *
-plan_build(ScriptSet *set, List *history, const char *target)
+plan_build(ScriptSet *set, List *history, const char *target, PlanChecksumFn checksum_of)
 {
 	MigrationPlan	   *plan = palloc0(sizeof(MigrationPlan));
 	List	   *entries;
 	ListCell   *lc;
 
+	plan->checksum_of = checksum_of;
 	plan->misnamed = set->misnamed;
 	plan->naming_hint = set->naming_hint;
 	entries = entries_from_scripts(set, plan);
@@ -373,7 +388,7 @@ plan_build(ScriptSet *set, List *history, const char *target)
 		if (e->script == NULL && e->applied == NULL &&
 			!(plan->baseline && version_cmp(e->version, plan->baseline) == 0))
 			continue;
-		e->state = versioned_state(e, plan->current, plan->baseline);
+		e->state = versioned_state(plan, e, plan->current, plan->baseline);
 		plan->entries = lappend(plan->entries, e);
 		if (e->script && e->applied == NULL && e->state != STATE_BASELINE &&
 			e->state != STATE_DIRTY &&
@@ -717,4 +732,22 @@ plan_validate(MigrationPlan *plan, const char *track)
 						   n, n, track),
 			 errdetail_internal("%s", problems_detail(problems)),
 			 errhint("%s", problems_hint(problems))));
+}
+
+/* the scripts of plan entries (their undo scripts when undo), in order */
+List *
+plan_scripts(List *entries, bool undo)
+{
+	List	   *scripts = NIL;
+	ListCell   *lc;
+
+	foreach(lc, entries)
+	{
+		PlanEntry  *e = (PlanEntry *) lfirst(lc);
+		MigrationScript *s = undo ? e->undo : e->script;
+
+		if (s)
+			scripts = lappend(scripts, s);
+	}
+	return scripts;
 }

@@ -38,6 +38,21 @@ typedef struct PlanEntry
 	MigrationState state;
 } PlanEntry;
 
+/*
+ * Fill in s->checksum when the plan needs it (s is applied, or a
+ * repeatable script); row is its last successful history row, or NULL.
+ */
+struct MigrationPlan;
+typedef void (*PlanChecksumFn) (struct MigrationPlan *plan, MigrationScript *s,
+								const HistoryRow *row);
+
+/* a history row whose file was read and found unchanged under a new identity */
+typedef struct IdentityRefresh
+{
+	int64		rank;
+	FileIdentity identity;
+} IdentityRefresh;
+
 typedef struct MigrationPlan
 {
 	List	   *entries;		/* PlanEntry *, versioned by version, then repeatable */
@@ -48,6 +63,8 @@ typedef struct MigrationPlan
 	List	   *misnamed;		/* char * */
 	const char *naming_hint;	/* how the directory's layout names files */
 	List	   *duplicates;		/* char *: one message per duplicate pair */
+	PlanChecksumFn checksum_of; /* NULL: every script's checksum is set */
+	List	   *refresh;		/* IdentityRefresh *: for run_refresh_identities */
 } MigrationPlan;
 
 /* what can be wrong with a directory or a track's history */
@@ -72,11 +89,13 @@ typedef struct PlanProblem
 	const char *hint;			/* its own hint (the layout's naming rules), or NULL */
 } PlanProblem;
 
-extern MigrationPlan *plan_build(ScriptSet *set, List *history, const char *target);
+extern MigrationPlan *plan_build(ScriptSet *set, List *history, const char *target,
+								 PlanChecksumFn checksum_of);
 extern List *plan_problems(MigrationPlan *plan, bool out_of_order, bool all);
 extern void plan_raise(List *problems);
 extern void plan_check(MigrationPlan *plan, bool out_of_order);
 extern void plan_validate(MigrationPlan *plan, const char *track);
 extern const char *migration_state_name(MigrationState state);
+extern List *plan_scripts(List *entries, bool undo);
 
 #endif							/* MIGRATE_PLAN_H */

@@ -53,7 +53,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "commands.h"
+#include "args.h"
 #include "progress.h"
 
 PG_FUNCTION_INFO_V1(migrate_progress);

@@ -22,7 +22,7 @@
  * with the caller's rollback.  Each track keeps its last
  * migrate.runs_keep rows.
  *
- * The hooks are one call each in the run machinery (commands.c): begin
+ * The hooks are one call each in the run machinery (run.c, migration.c): begin
  * in run_init, runs_recorded around the body in run_locked, applied after each
  * script that ran, reached where a body knows the version it ends at
  * (else the version is read from the history).  The library also works
@@ -46,7 +46,8 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "commands.h"
+#include "args.h"
+#include "run.h"
 #include "history.h"
 #include "layout.h"
 #include "migrate.h"
@@ -56,7 +57,7 @@
 
 PG_FUNCTION_INFO_V1(migrate_summary);
 
-/* what a run has done so far, in the run's memory (ApplyRun.record) */
+/* what a run has done so far, in the run's memory (TrackRun.record) */
 typedef struct RunRecord
 {
 	TimestampTz started;
@@ -73,39 +74,39 @@ static SPIPlanPtr runs_last_plan = NULL;
 
 /* start the record of a run (run_init, after progress_call_start) */
 void
-runs_begin(ApplyRun *ar)
+runs_begin(TrackRun *run)
 {
-	RunRecord  *r = MemoryContextAllocZero(ar->cxt, sizeof(RunRecord));
+	RunRecord  *r = MemoryContextAllocZero(run->cxt, sizeof(RunRecord));
 	const char *call = progress_call_name();
 
 	r->started = GetCurrentTimestamp();
-	r->call = MemoryContextStrdup(ar->cxt, call ? call : "call");
-	ar->record = r;
+	r->call = MemoryContextStrdup(run->cxt, call ? call : "call");
+	run->record = r;
 }
 
 /* this run records nothing (a dry run: it may run where nothing can be written) */
 void
-runs_skip(ApplyRun *ar)
+runs_skip(TrackRun *run)
 {
-	ar->record = NULL;
+	run->record = NULL;
 }
 
 /* one more script of the run succeeded */
 void
-runs_applied(ApplyRun *ar)
+runs_applied(TrackRun *run)
 {
-	if (ar->record)
-		ar->record->applied++;
+	if (run->record)
+		run->record->applied++;
 }
 
 /* the run ends at version (NULL: none applied) */
 void
-runs_reached(ApplyRun *ar, const char *version)
+runs_reached(TrackRun *run, const char *version)
 {
-	if (ar->record == NULL)
+	if (run->record == NULL)
 		return;
-	ar->record->version = version ? MemoryContextStrdup(ar->cxt, version) : NULL;
-	ar->record->version_known = true;
+	run->record->version = version ? MemoryContextStrdup(run->cxt, version) : NULL;
+	run->record->version_known = true;
 }
 
 /* the version a track is at, from its history */
@@ -114,7 +115,7 @@ history_version(const char *track)
 {
 	ScriptSet  *none = palloc0(sizeof(ScriptSet));
 
-	return plan_build(none, history_load(track, CurrentMemoryContext), NULL)->current;
+	return plan_build(none, history_load(track, CurrentMemoryContext), NULL, NULL)->current;
 }
 
 static Datum
@@ -133,9 +134,9 @@ text_or_null(const char *s, char *nulls, int i)
  * migrate.runs_keep.  edata is the error of a failed run, or NULL.
  */
 static void
-record_run(ApplyRun *ar, ErrorData *edata)
+record_run(TrackRun *run, ErrorData *edata)
 {
-	RunRecord  *r = ar->record;
+	RunRecord  *r = run->record;
 	Oid			argtypes[11] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
 		INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		args[11];
@@ -150,13 +151,13 @@ record_run(ApplyRun *ar, ErrorData *edata)
 
 	memset(nulls, ' ', sizeof(nulls));
 	nulls[11] = '\0';
-	args[0] = CStringGetTextDatum(ar->track);
+	args[0] = CStringGetTextDatum(run->track);
 	args[1] = CStringGetTextDatum(r->call);
-	args[2] = text_or_null(ar->dir, nulls, 2);
+	args[2] = text_or_null(run->dir, nulls, 2);
 	args[3] = TimestampTzGetDatum(r->started);
 	args[4] = TimestampTzGetDatum(GetCurrentTimestamp());
 	args[5] = Int32GetDatum(r->applied);
-	args[6] = text_or_null(r->version_known ? r->version : history_version(ar->track), nulls, 6);
+	args[6] = text_or_null(r->version_known ? r->version : history_version(run->track), nulls, 6);
 	args[7] = CStringGetTextDatum(edata ? "failed" : "success");
 	args[8] = text_or_null(edata ? unpack_sql_state(edata->sqlerrcode) : NULL, nulls, 8);
 	args[9] = text_or_null(edata ? edata->message : NULL, nulls, 9);
@@ -199,16 +200,16 @@ record_run(ApplyRun *ar, ErrorData *edata)
  * is, as a failed migration's history row does there.
  */
 pg_noreturn static void
-runs_failed(ApplyRun *ar)
+runs_failed(TrackRun *run)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ErrorData  *edata;
 
-	if (ar->record == NULL || !ar->nonatomic || migrate_runs_keep <= 0 ||
+	if (run->record == NULL || !run->nonatomic || migrate_runs_keep <= 0 ||
 		IsSubTransaction() || !SPI_inside_nonatomic_context())
 		PG_RE_THROW();
 
-	MemoryContextSwitchTo(ar->cxt);
+	MemoryContextSwitchTo(run->cxt);
 	edata = CopyErrorData();
 	FlushErrorState();
 
@@ -216,19 +217,19 @@ runs_failed(ApplyRun *ar)
 	{
 		SPI_rollback();
 		SPI_start_transaction();
-		record_run(ar, edata);
-		commit_and_continue();
+		record_run(run, edata);
+		run_commit();
 	}
 	PG_CATCH();
 	{
 		ErrorData  *second;
 
-		MemoryContextSwitchTo(ar->cxt);
+		MemoryContextSwitchTo(run->cxt);
 		second = CopyErrorData();
 		FlushErrorState();
 		ereport(WARNING,
 				(errmsg("could not record the failed %s in migrate.runs: %s",
-						ar->record->call, second->message)));
+						run->record->call, second->message)));
 	}
 	PG_END_TRY();
 
@@ -241,18 +242,18 @@ runs_failed(ApplyRun *ar)
  * success in the run's last transaction, a failure as runs_failed says.
  */
 void
-runs_recorded(ApplyRun *ar, RunBody body, void *arg)
+runs_recorded(TrackRun *run, RunBody body, void *arg)
 {
 	PG_TRY();
 	{
-		body(ar, arg);
+		body(run, arg);
 	}
 	PG_CATCH();
 	{
-		runs_failed(ar);
+		runs_failed(run);
 	}
 	PG_END_TRY();
-	record_run(ar, NULL);
+	record_run(run, NULL);
 }
 
 /* a history row's migration: its version, or a repeatable's script */
@@ -373,12 +374,12 @@ migrate_summary(PG_FUNCTION_ARGS)
 	{
 		char	   *real_dir;
 
-		plan = load_plan(dir, track, NULL, &real_dir);
+		plan = load_plan(dir, track, NULL, &real_dir, PLAN_FOR_RUN);
 		values[1] = Int32GetDatum(list_length(plan->pending));
 	}
 	else
 	{
-		plan = plan_build(palloc0(sizeof(ScriptSet)), rows, NULL);
+		plan = plan_build(palloc0(sizeof(ScriptSet)), rows, NULL, NULL);
 		nulls[1] = true;
 	}
 	values[0] = plan->current ? CStringGetTextDatum(plan->current) : (Datum) 0;

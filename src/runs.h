@@ -8,12 +8,12 @@
 #ifndef MIGRATE_RUNS_H
 #define MIGRATE_RUNS_H
 
-#include "commands.h"
+#include "run.h"
 
-extern void runs_begin(ApplyRun *ar);
-extern void runs_skip(ApplyRun *ar);
-extern void runs_applied(ApplyRun *ar);
-extern void runs_reached(ApplyRun *ar, const char *version);
-extern void runs_recorded(ApplyRun *ar, RunBody body, void *arg);
+extern void runs_begin(TrackRun *run);
+extern void runs_skip(TrackRun *run);
+extern void runs_applied(TrackRun *run);
+extern void runs_reached(TrackRun *run, const char *version);
+extern void runs_recorded(TrackRun *run, RunBody body, void *arg);
 
 #endif							/* MIGRATE_RUNS_H */

@@ -11,7 +11,7 @@
  * the hint spells out the call to run.  status and dry runs make no check.
  *
  * Lock safety: every migration runs with lock_timeout set to
- * migrate.lock_timeout (commands.c retries a migration that timed out on
+ * migrate.lock_timeout (migration.c retries a migration that timed out on
  * a lock).  To name the session that blocked it, a repeating timer watches
  * what the backend waits for while a migration runs: its handler copies
  * the tag of the lock being awaited (MyProc->waitLock), and after a lock

@@ -22,9 +22,11 @@
 #include "utils/builtins.h"
 #include "utils/tuplestore.h"
 
-#include "commands.h"
+#include "args.h"
+#include "run.h"
 #include "layout.h"
 #include "migrate.h"
+#include "reader.h"
 #include "source.h"
 
 PG_FUNCTION_INFO_V1(migrate_scripts);
@@ -70,7 +72,7 @@ migrate_scripts(PG_FUNCTION_ARGS)
 	{
 		MigrationScript *s = (MigrationScript *) lfirst(lc);
 
-		source_checksum(s->file, s->checksum, &s->size);
+		reader_checksum(s->file, s->checksum, &s->size, NULL);
 		put_row(ts, desc, set->layout, s->version, s->description,
 				migration_kind_name(s->kind), s->name, s->checksum);
 	}

@@ -28,7 +28,7 @@ typedef struct Statement
 	bool		copy_line_rest; /* COPY ... FROM STDIN; has more SQL on its line */
 } Statement;
 
-/* reads up to SOURCE_CHUNK bytes into buf (room for one more); 0 at the end */
+/* reads up to READER_CHUNK bytes into buf (room for one more); 0 at the end */
 typedef size_t (*SplitterRead) (void *arg, char *buf);
 
 typedef struct Splitter Splitter;

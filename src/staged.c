@@ -7,10 +7,10 @@
  * A bundle is a set of files under one name.  migrate.stage(bundle,
  * filename, sql) stores or replaces one file, migrate.unstage removes one
  * or all.  CALL migrate.apply('bundle') reads a bundle exactly as it reads
- * a directory: source.c asks here for the bundle's files and reads their
- * text through the same reader as files on disk (normalized, checked,
- * checksummed).  The text is loaded once, before the first commit of a
- * run, like a directory listing.
+ * a directory: a bundle is a source (source.h, source_bundle here) whose
+ * files are read through the same reader as files on disk (normalized,
+ * checked, checksummed).  The text is loaded once, before the first
+ * commit of a run, like a directory listing.
  *
  * A filename is relative and '/'-separated ("sub/V2__x.sql"), and may be
  * any file a layout reads (json, plan files), not only scripts.  Names
@@ -48,6 +48,7 @@
 
 #include "history.h"
 #include "plan.h"
+#include "reader.h"
 #include "safety.h"
 #include "source.h"
 #include "staged.h"
@@ -148,6 +149,7 @@ make_file(const char *bundle, const char *filename, Datum sql, Oid owner)
 
 	memcpy(buf, VARDATA_ANY(t), len);
 	buf[len] = '\0';
+	f->kind = &source_bundle;
 	f->name = pstrdup(filename);
 	f->path = psprintf("%s/%s", bundle, filename);
 	f->text = buf;
@@ -292,8 +294,8 @@ lock_bundle_for_change(const char *bundle, bool *exists)
  * memory context.  The caller must be SPI-connected.  A bundle with no
  * file at all is an error: most likely a mistyped name.
  */
-List *
-staged_list_bundle(const char *bundle)
+static List *
+bundle_list(const char *bundle, char **base)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
@@ -302,11 +304,12 @@ staged_list_bundle(const char *bundle)
 	int			ret;
 
 	check_bundle_name(bundle);
+	*base = pstrdup(bundle);
 	args[0] = CStringGetTextDatum(bundle);
 	ret = SPI_execute_with_args(has_owners() ?
-								"SELECT filename, sql, owner::pg_catalog.oid FROM migrate.staged "
-								"WHERE bundle OPERATOR(pg_catalog.=) $1" :
-								"SELECT filename, sql FROM migrate.staged "
+								"SELECT filename, sql, checksum, owner::pg_catalog.oid "
+								"FROM migrate.staged WHERE bundle OPERATOR(pg_catalog.=) $1" :
+								"SELECT filename, sql, checksum FROM migrate.staged "
 								"WHERE bundle OPERATOR(pg_catalog.=) $1",
 								1, argtypes, args, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
@@ -327,10 +330,20 @@ staged_list_bundle(const char *bundle)
 		char	   *filename = SPI_getvalue(tup, desc, 1);
 		bool		isnull;
 		Datum		sql = SPI_getbinval(tup, desc, 2, &isnull);
+		SourceFile *f;
+		char	   *checksum;
 
 		if (isnull || is_hidden(filename))
 			continue;
-		files = lappend(files, make_file(bundle, filename, sql, row_owner(i, 3)));
+		f = make_file(bundle, filename, sql, row_owner(i, 4));
+		/*
+		 * What stage recorded is what a run reads: no need to hash it
+		 * again.  Only since 1.1, where nothing but stage writes the table.
+		 */
+		checksum = has_owners() ? SPI_getvalue(tup, desc, 3) : NULL;
+		if (checksum && strlen(checksum) == MIGRATE_CHECKSUM_LEN - 1)
+			f->stored_checksum = checksum;
+		files = lappend(files, f);
 	}
 	SPI_freetuptable(SPI_tuptable);
 	return files;
@@ -341,8 +354,8 @@ staged_list_bundle(const char *bundle)
  * staged script names it ("." and ".." resolved inside the bundle).  The
  * caller must be SPI-connected.
  */
-SourceFile *
-staged_file_by_path(const char *path)
+static SourceFile *
+bundle_lookup(const char *path)
 {
 	const char *slash = strchr(path, '/');
 	char	   *bundle;
@@ -425,6 +438,44 @@ staged_file_by_path(const char *path)
 	return f;
 }
 
+/* start reading a staged file's stored text */
+static void
+bundle_open(SourceHandle *h, const SourceFile *f)
+{
+	h->file = f;
+	h->fd = -1;
+	h->off = 0;
+	h->left = f->text_len;
+}
+
+/* the next piece of the stored text */
+static size_t
+bundle_read(SourceHandle *h, char *buf, size_t len)
+{
+	size_t		n = Min(len, (size_t) h->left);
+
+	memcpy(buf, h->file->text + h->off, n);
+	h->off += n;
+	h->left -= n;
+	return n;
+}
+
+/* nothing to close: the text lives in the run's memory */
+static void
+bundle_close(SourceHandle *h)
+{
+}
+
+const SourceKind source_bundle = {
+	.name = "staged bundle",
+	.list = bundle_list,
+	.lookup = bundle_lookup,
+	.open = bundle_open,
+	.read = bundle_read,
+	.close = bundle_close,
+	.check_readable = NULL		/* its text is in memory already */
+};
+
 /* a required text argument */
 static char *
 required_text(FunctionCallInfo fcinfo, int n, const char *name)
@@ -465,7 +516,7 @@ migrate_stage(PG_FUNCTION_ARGS)
 
 	/* the checksum of exactly what a run will read */
 	f = make_file(bundle, filename, sql, InvalidOid);
-	source_checksum(f, checksum, &size);
+	reader_checksum(f, checksum, &size, NULL);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -10,8 +10,6 @@
 
 #include "source.h"
 
-extern List *staged_list_bundle(const char *bundle);
-extern SourceFile *staged_file_by_path(const char *path);
 extern void staged_check_run(const SourceFile *file);
 extern void staged_check_plan(List *entries, bool undo);
 

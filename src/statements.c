@@ -32,8 +32,9 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
-#include "commands.h"
+#include "args.h"
 #include "compat.h"
+#include "reader.h"
 #include "source.h"
 #include "splitter.h"
 
@@ -227,7 +228,7 @@ migrate_split_check(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	chunk = PG_NARGS() < 2 || PG_ARGISNULL(1) ? SOURCE_CHUNK : PG_GETARG_INT32(1);
+	chunk = PG_NARGS() < 2 || PG_ARGISNULL(1) ? READER_CHUNK : PG_GETARG_INT32(1);
 	len = strlen(sql);
 	offs = token_offsets(sql, &ntokens, &kinds);
 	parsed = raw_parser(sql, RAW_PARSE_DEFAULT);

@@ -13,7 +13,7 @@
  * simple-query path does: start a transaction, parse, analyze, plan, run
  * a portal as top level, commit.
  *
- * One worker serves one migration file.  The caller (commands.c, through
+ * One worker serves one migration file.  The caller (migration.c, through
  * the executor) splits the file and sends the statements one at a time
  * over a shm_mq; the worker's protocol messages come back over another
  * (pq_redirect_to_shm_mq): notices and warnings, which the caller raises

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A pending file the server cannot read (owned by root, mode 000): apply
 # fails with an error naming the file, and nothing is applied, not even
-# the pending files before it, because every file is read for its
-# checksum before anything runs.  status reports the same error.  The same
+# the pending files before it, because every pending file is checked
+# readable before anything runs (each is read only when it runs).  status reports the same error.  The same
 # for a subdirectory the server cannot list.  Once readable, apply works.
 set -euo pipefail
 # shellcheck source=test/lib.sh

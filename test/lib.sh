@@ -152,6 +152,30 @@ _mig_port_free() {
     ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# Reserve PORT for the cluster this process starts: an flock on
+# /tmp/migrate-ports/PORT, held as long as this shell (and the server, which
+# inherits the descriptor) lives.  Listening alone does not say a port is
+# taken: a fault test stops the server and starts it again on the same port,
+# and another test run looking for a free port in between would take it.
+_mig_port_reserve() {
+    local dir=${MIG_PORT_LOCKS:-/tmp/migrate-ports} fd
+    mkdir -p "$dir" || return 1
+    exec {fd}>>"$dir/$1" || return 1
+    if flock -n "$fd"; then
+        MIG_PORT_LOCK_FD=$fd
+        return 0
+    fi
+    exec {fd}>&-
+    return 1
+}
+
+# Give up the reservation of a port the server could not use after all.
+_mig_port_release() {
+    [[ -n ${MIG_PORT_LOCK_FD:-} ]] || return 0
+    exec {MIG_PORT_LOCK_FD}>&-
+    MIG_PORT_LOCK_FD=
+}
+
 # Run a command as postgres from a directory postgres may enter (initdb and
 # pg_ctl complain when they cannot stat the current directory).
 _mig_as_postgres() {
@@ -227,9 +251,11 @@ mig_init_cluster() {
 # PGHOST, PGPORT, PGUSER, PGDATABASE, MIG_PORT; put MIG_PGBIN first in PATH
 # so psql/pg_prove use the tested version's client, not Debian's wrapper.
 mig_start_server() {
-    local port=${MIG_PORT_BASE:-54321} tries=0 before
+    # Each version starts from its own base: runs in the Debian roots of
+    # test/matrix share the ports but not /tmp/migrate-ports.
+    local port=${MIG_PORT_BASE:-$((54321 + (MIG_PG_VERSION - 15) * 100))} tries=0 before
     while ((tries < 20 && port < 65536)); do
-        if ! _mig_port_free "$port"; then
+        if ! _mig_port_free "$port" || ! _mig_port_reserve "$port"; then
             port=$((port + 1))
             continue
         fi
@@ -249,11 +275,13 @@ mig_start_server() {
         # under pipefail.)
         if tail -n "+$((before + 1))" "$MIG_LOG" >"$MIG_WORK/start.log" &&
                 grep -qE 'could not bind|could not create any TCP/IP sockets' "$MIG_WORK/start.log"; then
+            _mig_port_release
             port=$((port + 1))
             continue
         fi
         break
     done
+    _mig_port_release
     mig_log "server did not start; log tail:"
     tail -n 50 "$MIG_LOG" >&2
     return 1
