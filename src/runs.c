@@ -22,10 +22,11 @@
  * with the caller's rollback.  Each track keeps its last
  * migrate.runs_keep rows.
  *
- * The hooks are one call each in the run machinery (run.c, migration.c): begin
- * in run_init, runs_recorded around the body in run_locked, applied after each
- * script that ran, reached where a body knows the version it ends at
- * (else the version is read from the history).  The library also works
+ * The hooks are one call each in the run machinery: runs_begin in
+ * run_init and runs_recorded around the body in run_locked (run.c),
+ * runs_applied after each script that ran (migration.c), runs_reached
+ * where a body knows the version it ends at (else the version is read
+ * from the history), runs_skip for a dry run.  The library also works
  * against 1.0's objects, which have no migrate.runs: nothing is recorded
  * there.
  *
@@ -47,12 +48,12 @@
 #include "utils/timestamp.h"
 
 #include "args.h"
-#include "run.h"
 #include "history.h"
 #include "layout.h"
 #include "migrate.h"
 #include "plan.h"
 #include "progress.h"
+#include "run.h"
 #include "runs.h"
 
 PG_FUNCTION_INFO_V1(migrate_summary);
@@ -189,11 +190,10 @@ record_run(TrackRun *run, ErrorData *edata)
 		elog(ERROR, "could not prune migrate.runs: %s", SPI_result_code_string(ret));
 }
 
-
 /*
- * The run failed (called in a PG_CATCH, SPI connected).  When
- * the call can commit, roll the failed transaction back, record the
- * failure and commit it, then raise the error again.  Recording must not
+ * The run failed (called in a PG_CATCH, SPI connected).  When the call
+ * can commit, roll the failed transaction back, record the failure and
+ * commit it, then raise the error again.  Recording must not
  * replace the run's error: if it fails, it says so in a warning.  In the
  * caller's transaction, or with a subtransaction or another SPI level
  * still open (their state is not ours to end), the error goes on as it
