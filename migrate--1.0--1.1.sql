@@ -352,6 +352,63 @@ COMMENT ON FUNCTION migrate.adopt(text, text, text, text, text, text, boolean)
 -- Fleets (issue 16)
 -- ---------------------------------------------------------------------
 
+-- The heartbeat: one row per changing call (apply, undo, repair,
+-- baseline, adopt), no-ops and failures included, so that a database whose
+-- scheduled job stopped is told from one checked a minute ago
+-- (src/runs.c).  Written by the extension alone, with its owner's rights,
+-- like migrate.history; a failed call's row is committed before the error
+-- is raised when the call can commit (CALL outside a transaction block).
+-- Kept bounded: the last migrate.runs_keep rows of each track.  pg_dump
+-- carries it, like the history.
+CREATE TABLE migrate.runs (
+    id        bigserial PRIMARY KEY,
+    track     text NOT NULL,
+    call      text NOT NULL,
+    dir       text,
+    started   timestamptz NOT NULL,
+    ended     timestamptz NOT NULL,
+    applied   integer NOT NULL,
+    version   text,
+    outcome   text NOT NULL CHECK (outcome IN ('success', 'failed')),
+    sqlstate  text,
+    error     text,
+    run_by    text NOT NULL
+);
+CREATE INDEX runs_track_id_idx ON migrate.runs (track, id);
+
+COMMENT ON TABLE migrate.runs IS 'one row per apply, undo, repair, baseline or adopt call, no-ops and failures included (the last migrate.runs_keep per track)';
+COMMENT ON COLUMN migrate.runs.call IS 'apply, undo, repair, baseline or adopt';
+COMMENT ON COLUMN migrate.runs.dir IS 'the directory or staged bundle as given; NULL for baseline';
+COMMENT ON COLUMN migrate.runs.applied IS 'how many scripts the call ran successfully (undo scripts for undo)';
+COMMENT ON COLUMN migrate.runs.version IS 'the version the track was at when the call ended';
+COMMENT ON COLUMN migrate.runs.run_by IS 'the role that made the call';
+
+SELECT pg_catalog.pg_extension_config_dump('migrate.runs', '');
+SELECT pg_catalog.pg_extension_config_dump('migrate.runs_id_seq', '');
+
+-- One row about a track, for a fleet check over dblink or postgres_fdw:
+-- its version, how many migrations of dir are pending (NULL without dir),
+-- how many failed, whether one is dirty, when a migration was last
+-- applied, and the last run (migrate.runs) with its outcome and error.
+CREATE FUNCTION migrate.summary(
+    dir text DEFAULT NULL,
+    track text DEFAULT 'main',
+    OUT version text,
+    OUT pending integer,
+    OUT failed integer,
+    OUT dirty boolean,
+    OUT last_applied timestamptz,
+    OUT last_run timestamptz,
+    OUT last_call text,
+    OUT last_outcome text,
+    OUT last_error text)
+RETURNS record
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'migrate_summary';
+
+COMMENT ON FUNCTION migrate.summary(text, text)
+    IS 'one row about a track: version, pending (with dir), failed, dirty, last applied, last run and its outcome';
+
 
 -- Nothing is granted to PUBLIC (as in 1.0): whatever the sections above
 -- created gets the same treatment.

@@ -42,6 +42,7 @@
 #include "plan.h"
 #include "progress.h"
 #include "run.h"
+#include "runs.h"
 #include "safety.h"
 #include "source.h"
 #include "staged.h"
@@ -179,6 +180,7 @@ apply_body(TrackRun *run, void *arg)
 		MemoryContextReset(mcxt);
 	}
 	MemoryContextSwitchTo(run->cxt);
+	runs_reached(run, version_after(plan, applied));
 	report_summary(run->track, applied, version_after(plan, applied), false);
 }
 
@@ -210,6 +212,8 @@ migrate_apply(PG_FUNCTION_ARGS)
 		target = version_arg(target);
 
 	run_init(fcinfo, &run, dir, track);
+	if (a.dry_run)
+		runs_skip(&run);
 	a.target = run_strdup(&run, target);
 	run.statement_timeout = run_strdup(&run, statement_timeout);
 	run_locked(&run, apply_body, &a);

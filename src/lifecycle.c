@@ -36,6 +36,7 @@
 #include "drift.h"
 #include "migration.h"
 #include "run.h"
+#include "runs.h"
 #include "executor.h"
 #include "history.h"
 #include "layout.h"
@@ -306,6 +307,7 @@ undo_body(TrackRun *run, void *arg)
 		MemoryContextReset(mcxt);
 	}
 	MemoryContextSwitchTo(run->cxt);
+	runs_reached(run, now);
 	ereport(NOTICE,
 			(errmsg("migrate: undid %d migration(s) on track \"%s\", %s",
 					list_length(todo), run->track,

@@ -51,6 +51,8 @@ static const struct config_enum_entry verify_checksums_options[] = {
 	{NULL, 0, false}
 };
 bool		migrate_track_drift = true;
+int			migrate_runs_keep = 1000;
+int			migrate_worker_slot_wait = 5000;
 
 /* every entry of migrate.allowed_dirs must be an absolute path, and not "/" */
 static bool
@@ -370,6 +372,27 @@ _PG_init(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	/* fleets (runs.c, worker.c) */
+	DefineCustomIntVariable("migrate.runs_keep",
+							"How many rows of migrate.runs each track keeps.",
+							"Every apply, undo, repair, baseline and adopt call adds a row; older "
+							"rows of the track are removed. 0 records no runs.",
+							&migrate_runs_keep,
+							1000, 0, INT_MAX,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("migrate.worker_slot_wait",
+							"How long a migration waits for a free background worker slot.",
+							"A migration that must run outside a transaction needs a "
+							"background worker; when every slot of max_worker_processes is "
+							"taken it waits this long for one, then fails. 0 fails at once.",
+							&migrate_worker_slot_wait,
+							5000, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("migrate");
 }

@@ -56,6 +56,8 @@ typedef enum VerifyChecksums
 	VERIFY_ALWAYS				/* re-hash every file */
 } VerifyChecksums;
 extern bool migrate_track_drift;
+extern int	migrate_runs_keep;
+extern int	migrate_worker_slot_wait;
 
 /* what a script file is, from its name */
 typedef enum MigrationKind

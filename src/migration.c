@@ -37,6 +37,7 @@
 #include "nontx.h"
 #include "progress.h"
 #include "run.h"
+#include "runs.h"
 #include "safety.h"
 #include "worker.h"
 
@@ -306,6 +307,7 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 	he.success = true;
 	he.sql = exec.sql ? exec.sql->data : NULL;
 	history_record(&he);
+	runs_applied(run);
 	lint_record_ignored(run->lint, run->track, s);
 	if (run->nonatomic)
 		run_commit();

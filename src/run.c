@@ -32,6 +32,7 @@
 #include "progress.h"
 #include "reader.h"
 #include "run.h"
+#include "runs.h"
 #include "source.h"
 
 /*
@@ -155,6 +156,7 @@ run_init(FunctionCallInfo fcinfo, TrackRun *run, const char *dir, const char *tr
 	run->dir = run_strdup(run, dir);
 	run->track = run_strdup(run, track);
 	progress_call_start(fcinfo, dir, track);
+	runs_begin(run);
 }
 
 /* a copy of s (or NULL) that lives as long as the run */
@@ -186,7 +188,8 @@ run_locked(TrackRun *run, RunBody body, void *arg)
 		locked = true;
 		progress_call_running();
 		MemoryContextSwitchTo(run->cxt);
-		body(run, arg);
+		/* body, and its row of migrate.runs, a failure's too */
+		runs_recorded(run, body, arg);
 		drift_run_finished();
 	}
 	PG_FINALLY();

@@ -28,6 +28,7 @@ typedef struct TrackRun
 	const char *statement_timeout;	/* for each migration, or NULL */
 	bool		nonatomic;		/* may commit between migrations */
 	struct LintRun *lint;		/* the pending migrations' lint findings (lint.h) */
+	struct RunRecord *record;	/* its row of migrate.runs, or NULL (runs.h) */
 	MemoryContext cxt;			/* survives the commits of the run */
 } TrackRun;
 

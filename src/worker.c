@@ -56,8 +56,10 @@
 #include "utils/portal.h"
 #include "utils/snapmgr.h"
 #include "utils/timeout.h"
+#include "utils/timestamp.h"
 
 #include "compat.h"
+#include "migrate.h"
 #include "worker.h"
 
 /* identifies our shared memory segments ("migw") */
@@ -71,6 +73,9 @@
 
 /* each queue; longer messages pass through in pieces */
 #define WORKER_QUEUE_SIZE (64 * 1024)
+
+/* how often a migration waiting for a worker slot tries again */
+#define WORKER_SLOT_POLL_MS 100
 
 /* how much of a statement the dirty message quotes */
 #define SNIPPET_LEN 100
@@ -251,6 +256,47 @@ wait_for_startup(WorkerSession *ws)
 }
 
 /*
+ * Register the worker, waiting up to migrate.worker_slot_wait for a free
+ * slot: on a fleet, pg_cron's own workers (cron.use_background_workers)
+ * and parallel queries can hold every slot of max_worker_processes for a
+ * moment.  The caller committed before (run_attempt) and holds no lock;
+ * the poll drops the catalog snapshot, so the wait holds no snapshot and
+ * delays nobody's vacuum or index build.  A cancel ends the wait.
+ */
+static void
+register_worker(BackgroundWorker *bgw, WorkerSession *ws)
+{
+	TimestampTz start = GetCurrentTimestamp();
+	bool		announced = false;
+
+	while (!RegisterDynamicBackgroundWorker(bgw, &ws->handle))
+	{
+		InvalidateCatalogSnapshot();
+		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), migrate_worker_slot_wait))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+					 errmsg("could not start a background worker for migration \"%s\"", ws->script),
+					 errdetail("A migration with statements that cannot run in a transaction block "
+							   "runs in a background worker, and all background worker slots are in "
+							   "use (waited %d ms for one).", migrate_worker_slot_wait),
+					 errhint("Raise max_worker_processes (now %d) or migrate.worker_slot_wait, or "
+							 "try again when fewer parallel queries and other workers are running.",
+							 max_worker_processes)));
+		if (!announced)
+		{
+			ereport(NOTICE,
+					(errmsg("waiting for a free background worker slot for migration \"%s\"",
+							ws->script)));
+			announced = true;
+		}
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 WORKER_SLOT_POLL_MS, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
  * Start a background worker for migration script.  The session lives in
  * cxt, which must outlive the current subtransaction so that a failure
  * can be inspected after its rollback; the shared memory belongs to the
@@ -326,14 +372,7 @@ worker_start(const char *script, MemoryContext cxt)
 	bgw.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(ws->seg));
 	bgw.bgw_notify_pid = MyProcPid;
 
-	if (!RegisterDynamicBackgroundWorker(&bgw, &ws->handle))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("could not start a background worker for migration \"%s\"", script),
-				 errdetail("A migration with statements that cannot run in a transaction block "
-						   "runs in a background worker, and all background worker slots are in use."),
-				 errhint("Raise max_worker_processes (now %d), or try again when fewer "
-						 "parallel queries and other workers are running.", max_worker_processes)));
+	register_worker(&bgw, ws);
 
 	shm_mq_set_handle(ws->to_worker, ws->handle);
 	shm_mq_set_handle(ws->from_worker, ws->handle);

@@ -1,0 +1,432 @@
+/*-------------------------------------------------------------------------
+ *
+ * runs.c
+ *	  The heartbeat migrate.runs, and migrate.summary.
+ *
+ * migrate.history changes only when a script runs, so a database whose
+ * scheduled job stopped looks exactly like one that was checked a minute
+ * ago.  migrate.runs has one row per changing call that takes the runner
+ * lock (apply, undo, repair, baseline, adopt), the no-ops included: when it
+ * started and ended, the call, the track, the directory or bundle, how
+ * many scripts it ran, the version the track is at, the outcome and the
+ * error.  A dry run writes nothing (it may run on a standby).
+ *
+ * The row is written as migrate.history's rows are (history.c,
+ * as_owner_execute): with the extension owner's rights around that one
+ * statement, the caller named as a parameter.  A successful call writes
+ * it in its last transaction, under the runner lock.  A failed call that
+ * can commit (CALL outside a transaction block) rolls its transaction
+ * back, writes the row, commits, and raises the error again, so the
+ * failure survives the error, like a failed migration's history row; in
+ * the caller's transaction (atomic) everything, this row included, goes
+ * with the caller's rollback.  Each track keeps its last
+ * migrate.runs_keep rows.
+ *
+ * The hooks are one call each in the run machinery: runs_begin in
+ * run_init and runs_recorded around the body in run_locked (run.c),
+ * runs_applied after each script that ran (migration.c), runs_reached
+ * where a body knows the version it ends at (else the version is read
+ * from the history), runs_skip for a dry run.  The library also works
+ * against 1.0's objects, which have no migrate.runs: nothing is recorded
+ * there.
+ *
+ * migrate.summary is the one-row answer for a fleet check over dblink:
+ * version, pending (when a directory is given), failed, dirty, the last
+ * successful apply, and the last run with its outcome and error.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "args.h"
+#include "history.h"
+#include "layout.h"
+#include "migrate.h"
+#include "plan.h"
+#include "progress.h"
+#include "run.h"
+#include "runs.h"
+
+PG_FUNCTION_INFO_V1(migrate_summary);
+
+/* what a run has done so far, in the run's memory (TrackRun.record) */
+typedef struct RunRecord
+{
+	TimestampTz started;
+	const char *call;			/* apply, undo, repair, baseline, adopt */
+	int			applied;		/* scripts that ran successfully */
+	const char *version;		/* the version reached, when version_known */
+	bool		version_known;
+} RunRecord;
+
+/* plans kept for the life of the backend */
+static SPIPlanPtr runs_insert_plan = NULL;
+static SPIPlanPtr runs_prune_plan = NULL;
+static SPIPlanPtr runs_last_plan = NULL;
+
+/* start the record of a run (run_init, after progress_call_start) */
+void
+runs_begin(TrackRun *run)
+{
+	RunRecord  *r = MemoryContextAllocZero(run->cxt, sizeof(RunRecord));
+	const char *call = progress_call_name();
+
+	r->started = GetCurrentTimestamp();
+	r->call = MemoryContextStrdup(run->cxt, call ? call : "call");
+	run->record = r;
+}
+
+/* this run records nothing (a dry run: it may run where nothing can be written) */
+void
+runs_skip(TrackRun *run)
+{
+	run->record = NULL;
+}
+
+/* one more script of the run succeeded */
+void
+runs_applied(TrackRun *run)
+{
+	if (run->record)
+		run->record->applied++;
+}
+
+/* the run ends at version (NULL: none applied) */
+void
+runs_reached(TrackRun *run, const char *version)
+{
+	if (run->record == NULL)
+		return;
+	run->record->version = version ? MemoryContextStrdup(run->cxt, version) : NULL;
+	run->record->version_known = true;
+}
+
+/* the version a track is at, from its history */
+static const char *
+history_version(const char *track)
+{
+	ScriptSet  *none = palloc0(sizeof(ScriptSet));
+
+	return plan_build(none, history_load(track, CurrentMemoryContext), NULL, NULL)->current;
+}
+
+static Datum
+text_or_null(const char *s, char *nulls, int i)
+{
+	if (s == NULL)
+	{
+		nulls[i] = 'n';
+		return (Datum) 0;
+	}
+	return CStringGetTextDatum(s);
+}
+
+/*
+ * Write the run's row, and remove the track's rows beyond
+ * migrate.runs_keep.  edata is the error of a failed run, or NULL.
+ */
+static void
+record_run(TrackRun *run, ErrorData *edata)
+{
+	RunRecord  *r = run->record;
+	Oid			argtypes[11] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+		INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		args[11];
+	char		nulls[12];
+	Oid			prune_types[2] = {TEXTOID, INT4OID};
+	Datum		prune_args[2];
+	int			ret;
+
+	if (r == NULL || migrate_runs_keep <= 0 ||
+		migrate_schema_version() < MIGRATE_SCHEMA_1_1)
+		return;
+
+	memset(nulls, ' ', sizeof(nulls));
+	nulls[11] = '\0';
+	args[0] = CStringGetTextDatum(run->track);
+	args[1] = CStringGetTextDatum(r->call);
+	args[2] = text_or_null(run->dir, nulls, 2);
+	args[3] = TimestampTzGetDatum(r->started);
+	args[4] = TimestampTzGetDatum(GetCurrentTimestamp());
+	args[5] = Int32GetDatum(r->applied);
+	args[6] = text_or_null(r->version_known ? r->version : history_version(run->track), nulls, 6);
+	args[7] = CStringGetTextDatum(edata ? "failed" : "success");
+	args[8] = text_or_null(edata ? unpack_sql_state(edata->sqlerrcode) : NULL, nulls, 8);
+	args[9] = text_or_null(edata ? edata->message : NULL, nulls, 9);
+	/* the caller, taken before the switch to the owner */
+	args[10] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+
+	ret = as_owner_execute("runs", &runs_insert_plan,
+						   "INSERT INTO migrate.runs "
+						   "(track, call, dir, started, ended, applied, version, outcome, "
+						   "sqlstate, error, run_by) "
+						   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+						   11, argtypes, args, nulls);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not record in migrate.runs: %s", SPI_result_code_string(ret));
+
+	/* the newest runs_keep rows stay: at most a row or two go per run */
+	prune_args[0] = args[0];
+	prune_args[1] = Int32GetDatum(migrate_runs_keep);
+	ret = as_owner_execute("runs", &runs_prune_plan,
+						   "DELETE FROM migrate.runs "
+						   "WHERE track OPERATOR(pg_catalog.=) $1 "
+						   "AND id OPERATOR(pg_catalog.<=) ("
+						   " SELECT id FROM migrate.runs"
+						   " WHERE track OPERATOR(pg_catalog.=) $1"
+						   " ORDER BY id USING OPERATOR(pg_catalog.>)"
+						   " OFFSET $2 LIMIT 1)",
+						   2, prune_types, prune_args, NULL);
+	if (ret != SPI_OK_DELETE)
+		elog(ERROR, "could not prune migrate.runs: %s", SPI_result_code_string(ret));
+}
+
+/*
+ * The run failed (called in a PG_CATCH, SPI connected).  When the call
+ * can commit, roll the failed transaction back, record the failure and
+ * commit it, then raise the error again.  Recording must not
+ * replace the run's error: if it fails, it says so in a warning.  In the
+ * caller's transaction, or with a subtransaction or another SPI level
+ * still open (their state is not ours to end), the error goes on as it
+ * is, as a failed migration's history row does there.
+ */
+pg_noreturn static void
+runs_failed(TrackRun *run)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ErrorData  *edata;
+
+	if (run->record == NULL || !run->nonatomic || migrate_runs_keep <= 0 ||
+		IsSubTransaction() || !SPI_inside_nonatomic_context())
+		PG_RE_THROW();
+
+	MemoryContextSwitchTo(run->cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+
+	PG_TRY();
+	{
+		SPI_rollback();
+		SPI_start_transaction();
+		record_run(run, edata);
+		run_commit();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *second;
+
+		MemoryContextSwitchTo(run->cxt);
+		second = CopyErrorData();
+		FlushErrorState();
+		ereport(WARNING,
+				(errmsg("could not record the failed %s in migrate.runs: %s",
+						run->record->call, second->message)));
+	}
+	PG_END_TRY();
+
+	MemoryContextSwitchTo(oldcxt);
+	migrate_rethrow(edata);
+}
+
+/*
+ * Run body (under the runner lock, SPI connected) and record the run: a
+ * success in the run's last transaction, a failure as runs_failed says.
+ */
+void
+runs_recorded(TrackRun *run, RunBody body, void *arg)
+{
+	PG_TRY();
+	{
+		body(run, arg);
+	}
+	PG_CATCH();
+	{
+		runs_failed(run);
+	}
+	PG_END_TRY();
+	record_run(run, NULL);
+}
+
+/* a history row's migration: its version, or a repeatable's script */
+static const char *
+row_key(const HistoryRow *row, char *kind)
+{
+	if (row->version)
+	{
+		*kind = 'v';
+		return row->version;
+	}
+	*kind = 'r';
+	return row->script ? row->script : "";
+}
+
+/* order rows by migration, then by rank */
+static int
+compare_key_rank(const ListCell *a, const ListCell *b)
+{
+	const HistoryRow *ra = (const HistoryRow *) lfirst(a);
+	const HistoryRow *rb = (const HistoryRow *) lfirst(b);
+	char		ka,
+				kb;
+	const char *sa = row_key(ra, &ka);
+	const char *sb = row_key(rb, &kb);
+	int			c;
+
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	c = strcmp(sa, sb);
+	if (c != 0)
+		return c;
+	return ra->rank < rb->rank ? -1 : ra->rank > rb->rank ? 1 : 0;
+}
+
+/*
+ * From a track's history: how many migrations' latest row is a failure,
+ * whether one of those is dirty, and when a migration was last applied.
+ */
+static void
+history_counts(List *rows, int *failed, bool *dirty, TimestampTz *last_applied,
+			   bool *has_last_applied)
+{
+	List	   *sorted = list_copy(rows);
+	ListCell   *lc;
+
+	*failed = 0;
+	*dirty = false;
+	*has_last_applied = false;
+	list_sort(sorted, compare_key_rank);
+	foreach(lc, sorted)
+	{
+		HistoryRow *row = (HistoryRow *) lfirst(lc);
+		HistoryRow *next = lnext(sorted, lc) ? (HistoryRow *) lfirst(lnext(sorted, lc)) : NULL;
+		char		k1,
+					k2;
+
+		if (row->success && strcmp(row->type, "undo") != 0 &&
+			(!*has_last_applied || row->installed_on > *last_applied))
+		{
+			*last_applied = row->installed_on;
+			*has_last_applied = true;
+		}
+		/* the latest row of its migration: the next one is of another */
+		if (next)
+		{
+			const char *s1 = row_key(row, &k1);
+			const char *s2 = row_key(next, &k2);
+
+			if (k1 == k2 && strcmp(s1, s2) == 0)
+				continue;
+		}
+		if (!row->success)
+		{
+			(*failed)++;
+			if (row->dirty)
+				*dirty = true;
+		}
+	}
+	list_free(sorted);
+}
+
+/*
+ * SELECT * FROM migrate.summary(dir, track): one row about a track.
+ * Reads with the caller's rights (SELECT on migrate.history and
+ * migrate.runs) and takes no lock, like status.
+ */
+Datum
+migrate_summary(PG_FUNCTION_ARGS)
+{
+	char	   *dir = text_arg(fcinfo, 0);
+	char	   *track = required_arg(fcinfo, 1, "track");
+	TupleDesc	desc;
+	Datum		values[9];
+	bool		nulls[9];
+	MigrationPlan *plan;
+	List	   *rows;
+	int			failed;
+	bool		dirty;
+	TimestampTz last_applied = 0;
+	bool		has_last_applied;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	HeapTuple	result;
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "migrate.summary must return a row");
+	desc = BlessTupleDesc(desc);
+	migrate_require_schema(MIGRATE_SCHEMA_1_1, "migrate.summary");
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	memset(nulls, 0, sizeof(nulls));
+	rows = history_load(track, CurrentMemoryContext);
+	if (dir)
+	{
+		char	   *real_dir;
+
+		plan = load_plan(dir, track, NULL, &real_dir, PLAN_FOR_RUN);
+		values[1] = Int32GetDatum(list_length(plan->pending));
+	}
+	else
+	{
+		plan = plan_build(palloc0(sizeof(ScriptSet)), rows, NULL, NULL);
+		nulls[1] = true;
+	}
+	values[0] = plan->current ? CStringGetTextDatum(plan->current) : (Datum) 0;
+	nulls[0] = plan->current == NULL;
+
+	history_counts(rows, &failed, &dirty, &last_applied, &has_last_applied);
+	values[2] = Int32GetDatum(failed);
+	values[3] = BoolGetDatum(dirty);
+	values[4] = TimestampTzGetDatum(last_applied);
+	nulls[4] = !has_last_applied;
+
+	/* the last run (migrate.runs), read with the caller's rights */
+	if (runs_last_plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare("SELECT ended, call, outcome, error FROM migrate.runs "
+									"WHERE track OPERATOR(pg_catalog.=) $1 "
+									"ORDER BY id USING OPERATOR(pg_catalog.>) LIMIT 1",
+									1, argtypes);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "could not prepare the query of migrate.runs: %s",
+				 SPI_result_code_string(SPI_result));
+		runs_last_plan = p;
+	}
+	args[0] = CStringGetTextDatum(track);
+	if (SPI_execute_plan(runs_last_plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read migrate.runs");
+	if (SPI_processed == 1)
+	{
+		int			i;
+
+		for (i = 0; i < 4; i++)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+										  i + 1, &isnull);
+
+			nulls[5 + i] = isnull;
+			values[5 + i] = d;
+		}
+	}
+	else
+		nulls[5] = nulls[6] = nulls[7] = nulls[8] = true;
+
+	/* in the caller's memory: SPI_finish frees SPI's, the values with it */
+	MemoryContextSwitchTo(oldcxt);
+	result = heap_form_tuple(desc, values, nulls);
+	SPI_finish();
+	PG_RETURN_DATUM(HeapTupleGetDatum(result));
+}
