@@ -96,6 +96,7 @@
 
 #include "args.h"
 #include "drift.h"
+#include "history.h"
 #include "migrate.h"
 #include "progress.h"
 #include "safety.h"
@@ -260,28 +261,6 @@ static const char *const fingerprint_sql =
  * ----------------------------------------------------------------
  */
 
-/* the owner of the migrate extension, or InvalidOid when it is not installed */
-static Oid
-extension_owner(void)
-{
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Oid			owner = InvalidOid;
-
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
-				F_NAMEEQ, CStringGetDatum("migrate"));
-	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return owner;
-}
-
 /*
  * Become the extension's owner for our own fixed queries on the drift
  * tables: a security-restricted operation with search_path pinned.
@@ -290,7 +269,7 @@ extension_owner(void)
 static bool
 owner_scope_begin(OwnerScope *sc)
 {
-	Oid			owner = extension_owner();
+	Oid			owner = migrate_extension_owner(true);
 
 	if (!OidIsValid(owner))
 		return false;

@@ -125,7 +125,6 @@ typedef struct ExecPass
 } ExecPass;
 
 static void execute_file(ExecFrame *frame, Splitter *sp);
-static List *parse_quietly(const char *text);
 
 /* a complete line of the migration's file (without its newline) */
 static void
@@ -172,7 +171,7 @@ look_ahead(const char *text, size_t len, bool eof, MemoryContext result_cxt)
 			if (st.kind != STMT_SQL || !nontx_may_need(&st) ||
 				(!eof && (st.len == 0 || st.text[st.len - 1] != ';')))
 				continue;
-			foreach(lc, parse_quietly(st.text))
+			foreach(lc, statement_parse(st.text))
 			{
 				const char *what = nontx_needs_top_level(((RawStmt *) lfirst(lc))->stmt);
 
@@ -254,39 +253,6 @@ pass_read(void *arg, char *buf)
 }
 
 /*
- * The raw parse of one statement, or NIL when it does not parse (left to
- * execution, which reports it with its line).
- */
-static List *
-parse_quietly(const char *text)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	List	   *parsed = NIL;
-
-	PG_TRY();
-	{
-		parsed = raw_parser(text, RAW_PARSE_DEFAULT);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-		int			category;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
-		if (category != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
-			category != ERRCODE_DATA_EXCEPTION)
-			PG_RE_THROW();
-		/* the raw parser holds nothing but memory: forgetting the error is safe */
-		FlushErrorState();
-		parsed = NIL;
-	}
-	PG_END_TRY();
-	return parsed;
-}
-
-/*
  * Before a statement of the migration's own file runs: must the file run
  * outside a transaction (another tool's marker seen, or this statement
  * can only run at top level)?  Then return the reason, and the statement
@@ -307,7 +273,7 @@ pass_before_statement(ExecPass *pass, const Statement *st)
 	if (pass->detect_nontx && pass->ahead_why)
 		return pass->ahead_why;
 	if (for_nontx || for_lint)
-		parsed = parse_quietly(st->text);
+		parsed = statement_parse(st->text);
 	if (for_nontx)
 		foreach(lc, parsed)
 		{

@@ -78,9 +78,12 @@ kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 	return *plan;
 }
 
-/* the role that owns the extension, and so its tables */
-static Oid
-extension_owner(void)
+/*
+ * The role that owns the extension, and so its tables; InvalidOid when the
+ * extension is not installed and missing_ok (else an error).
+ */
+Oid
+migrate_extension_owner(bool missing_ok)
 {
 	Relation	rel;
 	ScanKeyData key;
@@ -97,7 +100,7 @@ extension_owner(void)
 		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	if (!OidIsValid(owner))
+	if (!OidIsValid(owner) && !missing_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("extension \"migrate\" is not installed in this database"),
@@ -168,7 +171,7 @@ int
 as_owner_execute(const char *table, SPIPlanPtr *plan, const char *sql,
 				 int nargs, Oid *argtypes, Datum *args, const char *nulls)
 {
-	Oid			owner = extension_owner();
+	Oid			owner = migrate_extension_owner(false);
 	Oid			save_userid;
 	int			save_sec_context;
 	int			save_nestlevel;

@@ -39,6 +39,7 @@ extern void history_record(const HistoryEntry *e);
 extern void history_delete_failed(const char *track);
 extern void history_set_checksum(int64 rank, const char *checksum);
 extern void history_set_identity(int64 rank, const FileIdentity *id);
+extern Oid	migrate_extension_owner(bool missing_ok);
 extern int	as_owner_execute(const char *table, SPIPlanPtr *plan, const char *sql,
 							 int nargs, Oid *argtypes, Datum *args, const char *nulls);
 

@@ -501,33 +501,11 @@ lint_statement_wanted(const Statement *st)
 void
 lint_file_statement(LintState *ls, const Statement *st)
 {
-	MemoryContext cxt = CurrentMemoryContext;
 	List	   *parsed = NIL;
 	bool		wanted = lint_statement_wanted(st);
 
 	if (wanted)
-	{
-		PG_TRY();
-		{
-			parsed = raw_parser(st->text, RAW_PARSE_DEFAULT);
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-			int			category;
-
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
-			if (category != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
-				category != ERRCODE_DATA_EXCEPTION)
-				PG_RE_THROW();
-			/* the raw parser holds nothing but memory: forgetting the error is safe */
-			FlushErrorState();
-			parsed = NIL;
-		}
-		PG_END_TRY();
-	}
+		parsed = statement_parse(st->text);
 	lint_file_statement_parsed(ls, st, parsed, wanted);
 }
 

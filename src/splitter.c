@@ -949,3 +949,37 @@ splitter_copy_data(Splitter *sp, const char **data, size_t *len)
 		(void) refill(sp);
 	}
 }
+
+/*
+ * The raw parse of one statement, or NIL when it does not parse (left to
+ * execution, which reports it with its line).  A cancel or an error that
+ * is not about the text goes on.
+ */
+List *
+statement_parse(const char *text)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *parsed = NIL;
+
+	PG_TRY();
+	{
+		parsed = raw_parser(text, RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		int			category;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+		if (category != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
+			category != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
+		/* the raw parser holds nothing but memory: forgetting the error is safe */
+		FlushErrorState();
+		parsed = NIL;
+	}
+	PG_END_TRY();
+	return parsed;
+}

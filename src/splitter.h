@@ -1,12 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * splitter.h
- *	  Splitting a script into statements, the way psql does.
+ *	  Splitting a script into statements, the way psql does, and parsing
+ *	  one of them with the server's own parser.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef MIGRATE_SPLITTER_H
 #define MIGRATE_SPLITTER_H
+
+#include "nodes/pg_list.h"
 
 typedef enum StatementKind
 {
@@ -52,5 +55,6 @@ extern bool splitter_next(Splitter *sp, Statement *st);
 extern bool splitter_copy_data(Splitter *sp, const char **data, size_t *len);
 extern int	splitter_line(Splitter *sp);
 extern void splitter_free(Splitter *sp);
+extern List *statement_parse(const char *text);
 
 #endif							/* MIGRATE_SPLITTER_H */
