@@ -381,6 +381,35 @@ layout_folder_claims(LayoutDir *dir, const SourceFile *f, LayoutFolderParser par
 		layout_find_file(dir, psprintf("%s/%s", folder, up_name)) != NULL;
 }
 
+/*
+ * The script of a folder-per-migration layout in f, whose folder parse
+ * has named: the up script (up_name) is versioned, the other its undo.
+ * NULL when f is not in such a folder.
+ */
+MigrationScript *
+layout_add_folder_script(ScriptSet *set, SourceFile *f, LayoutFolderParser parse,
+						 const char *up_name, char **folder)
+{
+	char	   *version;
+	char	   *description;
+
+	if (!parse(f->name, folder, &version, &description))
+		return NULL;
+	return layout_add_script(set, f,
+							 strcmp(layout_base_name(f->name), up_name) == 0 ?
+							 MIGRATION_VERSIONED : MIGRATION_UNDO,
+							 version, description);
+}
+
+/* the name of the file called base in the folder of script s */
+char *
+layout_sibling_name(const MigrationScript *s, const char *base)
+{
+	const char *own = layout_base_name(s->name);
+
+	return psprintf("%.*s%s", (int) (own - s->name), s->name, base);
+}
+
 /* a new script of set read from f */
 MigrationScript *
 layout_add_script(ScriptSet *set, SourceFile *f, MigrationKind kind,

@@ -132,20 +132,15 @@ diesel_build(LayoutDir *dir, List *files, ScriptSet *set)
 	{
 		SourceFile *f = (SourceFile *) lfirst(lc);
 		char	   *folder;
-		char	   *version;
-		char	   *description;
 		MigrationScript *s;
 		SourceFile *toml;
 		char	   *legacy;
 
-		if (!parse_diesel_folder(f->name, &folder, &version, &description))
+		s = layout_add_folder_script(set, f, parse_diesel_folder, "up.sql", &folder);
+		if (s == NULL)
 			continue;
-		s = layout_add_script(set, f,
-							  strcmp(layout_base_name(f->name), "up.sql") == 0 ?
-							  MIGRATION_VERSIONED : MIGRATION_UNDO,
-							  version, description);
-		legacy = version_normalize(version, strlen(version));
-		if (strcmp(legacy, version) != 0)
+		legacy = version_normalize(s->version, strlen(s->version));
+		if (strcmp(legacy, s->version) != 0)
 			s->legacy_version = legacy;
 		toml = layout_find_file(dir, psprintf("%s/metadata.toml", folder));
 		if (toml && no_transaction(toml))
@@ -167,9 +162,7 @@ diesel_ignores(LayoutDir *dir, const SourceFile *f)
 static char *
 diesel_undo_name(const MigrationScript *s)
 {
-	const char *base = layout_base_name(s->name);
-
-	return psprintf("%.*sdown.sql", (int) (base - s->name), s->name);
+	return layout_sibling_name(s, "down.sql");
 }
 
 const Layout layout_diesel = {

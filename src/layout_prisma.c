@@ -96,17 +96,11 @@ prisma_build(LayoutDir *dir, List *files, ScriptSet *set)
 	{
 		SourceFile *f = (SourceFile *) lfirst(lc);
 		char	   *folder;
-		char	   *version;
-		char	   *description;
 		MigrationScript *s;
 
-		if (!parse_prisma_folder(f->name, &folder, &version, &description))
-			continue;
-		s = layout_add_script(set, f,
-							  strcmp(layout_base_name(f->name), "migration.sql") == 0 ?
-							  MIGRATION_VERSIONED : MIGRATION_UNDO,
-							  version, description);
-		s->legacy_version = version_normalize(version, layout_digits(version));
+		s = layout_add_folder_script(set, f, parse_prisma_folder, "migration.sql", &folder);
+		if (s != NULL)
+			s->legacy_version = version_normalize(s->version, layout_digits(s->version));
 	}
 }
 
@@ -121,9 +115,7 @@ prisma_ignores(LayoutDir *dir, const SourceFile *f)
 static char *
 prisma_undo_name(const MigrationScript *s)
 {
-	const char *base = layout_base_name(s->name);
-
-	return psprintf("%.*sdown.sql", (int) (base - s->name), s->name);
+	return layout_sibling_name(s, "down.sql");
 }
 
 const Layout layout_prisma = {

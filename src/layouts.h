@@ -95,6 +95,10 @@ typedef bool (*LayoutFolderParser) (const char *name, char **folder,
 									char **version, char **description);
 extern bool layout_folder_claims(LayoutDir *dir, const SourceFile *f, LayoutFolderParser parse,
 								 const char *up_name, const char *down_name);
+extern MigrationScript *layout_add_folder_script(ScriptSet *set, SourceFile *f,
+												 LayoutFolderParser parse,
+												 const char *up_name, char **folder);
+extern char *layout_sibling_name(const MigrationScript *s, const char *base);
 
 extern MigrationScript *layout_add_script(ScriptSet *set, SourceFile *f, MigrationKind kind,
 										  char *version, char *description);

@@ -22,9 +22,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 as_dba() { mig_psql -d "$db" -At "$@"; }
 as_role() { mig_psql -d "$db" -U "$role" -At "$@"; }
 # expect FILE TEXT: FILE contains TEXT
-expect() {
-    grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks: $2"; }
-}
+expect() { mig_expect "$@"; }
 open_rows() { as_dba -c "SELECT count(*) FROM migrate.drift WHERE acknowledged_at IS NULL"; }
 
 cleanup() {

@@ -146,6 +146,46 @@ mig_psql() {
     "${MIG_PGBIN:+$MIG_PGBIN/}psql" -X -v ON_ERROR_STOP=1 -q "$@"
 }
 
+# mig_refused OUTFILE TEXT CMD...: in a shell test, CMD must fail and print
+# TEXT; its output is kept in OUTFILE and shown when the check fails.
+mig_refused() {
+    local f=$1 want=$2
+    shift 2
+    if "$@" >"$f" 2>&1; then
+        cat "$f" >&2
+        echo "FAIL: should have failed: $*" >&2
+        exit 1
+    fi
+    grep -qF -- "$want" "$f" || {
+        cat "$f" >&2
+        echo "FAIL: no '$want' in the output of: $*" >&2
+        exit 1
+    }
+}
+
+# mig_expect FILE TEXT: in a shell test, FILE must contain TEXT.
+mig_expect() {
+    grep -qF -- "$2" "$1" || {
+        cat "$1" >&2
+        echo "FAIL: $1 lacks: $2" >&2
+        exit 1
+    }
+}
+
+# mig_wait_for DB SQL EXPECTED [SECONDS]: poll (every 0.1 s, for at most
+# SECONDS, default 60) until SQL in DB returns EXPECTED; an error of SQL
+# counts as not yet.  Fails the test when the time is up.
+mig_wait_for() {
+    local db=$1 query=$2 want=$3 secs=${4:-60} i got=
+    for ((i = 0; i < secs * 10; i++)); do
+        got=$(mig_psql -d "$db" -At -c "$query" 2>&1) || true
+        [[ $got == "$want" ]] && return 0
+        sleep 0.1
+    done
+    echo "FAIL: timed out waiting for: $query = $want (got: $got)" >&2
+    exit 1
+}
+
 # Is something already listening on 127.0.0.1:PORT?
 _mig_port_free() {
     # A successful connect means taken; bash's /dev/tcp needs no extra tools.

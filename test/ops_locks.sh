@@ -19,20 +19,9 @@ mig_newdb "$db"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 sql() { mig_psql -d "$db" -At "$@"; }
 
-# wait_for SQL EXPECTED: poll until SQL returns EXPECTED (at most 60 s)
-wait_for() {
-    local i
-    for ((i = 0; i < 600; i++)); do
-        [[ $(sql -c "$1") == "$2" ]] && return 0
-        sleep 0.1
-    done
-    fail "timed out waiting for: $1 = $2 (got $(sql -c "$1"))"
-}
+wait_for() { mig_wait_for "$db" "$1" "$2" 60; }
 
-# expect FILE TEXT: FILE contains TEXT
-expect() {
-    grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks: $2"; }
-}
+expect() { mig_expect "$@"; }
 
 sql -q >/dev/null <<'SQL'
 CREATE TABLE locked (a int);

@@ -21,15 +21,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 as_dba() { mig_psql -d "$db" -At "$@"; }
 as_role() { mig_psql -d "$db" -U "$role" -At "$@"; }
 # refused FILE TEXT CMD...: CMD fails and its output has TEXT
-refused() {
-    local f=$out/$1 want=$2
-    shift 2
-    if "$@" >"$f" 2>&1; then
-        cat "$f" >&2
-        fail "should have failed: $*"
-    fi
-    grep -qF -- "$want" "$f" || { cat "$f" >&2; fail "no '$want' in the output of: $*"; }
-}
+refused() { mig_refused "$out/$1" "${@:2}"; }
 
 cleanup() {
     mig_dropdb "$db" >/dev/null 2>&1 || true

@@ -20,16 +20,7 @@ mkdir -p "$out"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 sql() { mig_psql -d "$db" -At "$@"; }
 
-# wait_for SQL EXPECTED: poll until SQL returns EXPECTED (at most 60 s)
-wait_for() {
-    local i got=
-    for ((i = 0; i < 600; i++)); do
-        got=$(sql -c "$1" 2>&1) || true
-        [[ $got == "$2" ]] && return 0
-        sleep 0.1
-    done
-    fail "timed out waiting for: $1 = $2 (got: $got)"
-}
+wait_for() { mig_wait_for "$db" "$1" "$2" 60; }
 # wait_match SQL REGEX: poll until SQL's result matches REGEX (at most 60 s)
 wait_match() {
     local i got=

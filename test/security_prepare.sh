@@ -16,15 +16,7 @@ mkdir -p "$out"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 as_dba() { mig_psql -d "$db" -At "$@"; }
-refused() {
-    local f=$out/$1 want=$2
-    shift 2
-    if "$@" >"$f" 2>&1; then
-        cat "$f" >&2
-        fail "should have failed: $*"
-    fi
-    grep -qF -- "$want" "$f" || { cat "$f" >&2; fail "no '$want' in the output of: $*"; }
-}
+refused() { mig_refused "$out/$1" "${@:2}"; }
 # roll back what a failed check left, so the cluster stays clean
 cleanup() {
     local gid

@@ -20,15 +20,7 @@ mkdir -p "$out"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 as_dba() { mig_psql -d "$db" -At "$@"; }
 as_role() { mig_psql -d "$db" -U "$role" -At "$@"; }
-refused() {
-    local f=$out/$1 want=$2
-    shift 2
-    if "$@" >"$f" 2>&1; then
-        cat "$f" >&2
-        fail "should have failed: $*"
-    fi
-    grep -qF -- "$want" "$f" || { cat "$f" >&2; fail "no '$want' in the output of: $*"; }
-}
+refused() { mig_refused "$out/$1" "${@:2}"; }
 # psql with a startup option switching protection off, as the role / the DBA
 opts_role() { PGOPTIONS='-c migrate.protected=off' mig_psql -U "$role" -At "$@"; }
 opts_dba() { PGOPTIONS='-c migrate.protected=off' mig_psql -At "$@"; }

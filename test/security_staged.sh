@@ -22,15 +22,7 @@ as_dba() { mig_psql -d "$db" -At "$@"; }
 as_low() { mig_psql -d "$db" -U "$low" -At "$@"; }
 as_mate() { mig_psql -d "$db" -U "$mate" -At "$@"; }
 as_sub() { mig_psql -d "$db" -U "$sub" -At "$@"; }
-refused() {
-    local f=$out/$1 want=$2
-    shift 2
-    if "$@" >"$f" 2>&1; then
-        cat "$f" >&2
-        fail "should have failed: $*"
-    fi
-    grep -qF -- "$want" "$f" || { cat "$f" >&2; fail "no '$want' in the output of: $*"; }
-}
+refused() { mig_refused "$out/$1" "${@:2}"; }
 
 cleanup() {
     mig_dropdb "$db" >/dev/null 2>&1 || true
