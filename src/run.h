@@ -29,6 +29,7 @@ typedef struct TrackRun
 	bool		nonatomic;		/* may commit between migrations */
 	struct LintRun *lint;		/* the pending migrations' lint findings (lint.h) */
 	struct RunRecord *record;	/* its row of migrate.runs, or NULL (runs.h) */
+	List	   *callbacks;		/* the directory's callback scripts (callbacks.h) */
 	MemoryContext cxt;			/* survives the commits of the run */
 } TrackRun;
 
