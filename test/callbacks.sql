@@ -38,7 +38,7 @@ END $$;
 CREATE SCHEMA app;
 SELECT migrate.acknowledge_drift('the test''s own tables') \gset
 
-SELECT plan(42);
+SELECT plan(43);
 
 -- 1. every migrate event, in order; the grant use case
 SELECT pg_temp.fresh_dir('callbacks_all') AS d \gset
@@ -49,7 +49,9 @@ SELECT pg_temp.write_file(:'d' || '/beforeMigrate.sql', pg_temp.cb('beforeMigrat
 SELECT pg_temp.write_file(:'d' || '/beforeEachMigrate.sql', pg_temp.cb('beforeEachMigrate', 'all'));
 SELECT pg_temp.write_file(:'d' || '/afterEachMigrate.sql', pg_temp.cb('afterEachMigrate', 'all'));
 SELECT pg_temp.write_file(:'d' || '/afterMigrate.sql', pg_temp.cb('afterMigrate', 'all'));
-SELECT pg_temp.write_file(:'d' || '/afterMigrate__a_first.sql', pg_temp.cb('afterMigrate__a_first', 'all'));
+-- a BEGIN ... COMMIT wrapper is absorbed, as in a migration
+SELECT pg_temp.write_file(:'d' || '/afterMigrate__a_first.sql',
+    E'BEGIN;\n' || pg_temp.cb('afterMigrate__a_first', 'all') || E'COMMIT;\n');
 -- the typical use: grant on everything the run created, through \ir
 SELECT pg_temp.write_file(:'d' || '/callbacks/afterMigrate__grants.sql',
     E'-- grants for the readers\n\\ir _grants/select.sql\n' || pg_temp.cb('afterMigrate__grants', 'all'));
@@ -64,6 +66,13 @@ SELECT results_eq(
     $$VALUES ('1', 'V1__one.sql', 'pending'), ('2', 'V2__two.sql', 'pending'), ('-', 'R__view.sql', 'pending')$$,
     'status lists the migrations only: no callback is a migration, none is misnamed');
 SELECT lives_ok(format($$SELECT migrate.validate(%L, 'all')$$, :'d'), 'validate finds no misnamed callback');
+SELECT results_eq(
+    format($$SELECT description, script FROM migrate.scripts(%L) WHERE type = 'callback'$$, :'d'),
+    $$VALUES ('afterEachMigrate', 'afterEachMigrate.sql'), ('afterMigrate', 'afterMigrate.sql'),
+             ('afterMigrateApplied', 'afterMigrateApplied.sql'), ('afterMigrateError', 'afterMigrateError.sql'),
+             ('afterMigrate', 'afterMigrate__a_first.sql'), ('afterMigrate', 'callbacks/afterMigrate__grants.sql'),
+             ('beforeEachMigrate', 'beforeEachMigrate.sql'), ('beforeMigrate', 'beforeMigrate.sql')$$,
+    'migrate.scripts lists the callbacks with their events, in name order');
 
 CALL migrate.apply(:'d', track => 'all');
 
