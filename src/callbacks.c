@@ -41,6 +41,7 @@
 #include "utils/timestamp.h"
 
 #include "callbacks.h"
+#include "drift.h"
 #include "executor.h"
 #include "layouts.h"
 #include "run.h"
@@ -270,6 +271,9 @@ callbacks_event(TrackRun *run, CallbackEvent event)
 
 	if (!callbacks_any(run->callbacks, event))
 		return;
+	run->callbacks_ran = true;
+	/* before the fingerprint recorded after the run could hide them */
+	drift_check_unseen();
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "migrate callbacks",
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
@@ -288,7 +292,10 @@ callbacks_event(TrackRun *run, CallbackEvent event)
  * raise the run's error again.  The failed transaction is rolled back
  * first; a failed migration's row was committed before its error was
  * raised.  A failing error callback is a WARNING, so that the run's own
- * error is the one raised.  Not in the caller's transaction (nothing can
+ * error is the one raised.  When callbacks ran, the schema fingerprint
+ * (drift.c) is recorded then too: a failing afterMigrate leaves the
+ * migrations before it applied, and a migration's own failure recorded
+ * the fingerprint before beforeMigrate's or afterMigrateError's changes.  Not in the caller's transaction (nothing can
  * run in a failed transaction, and nothing of it stays), not with a
  * subtransaction or another SPI level open (their state is not ours to
  * end), and not after a cancel: then the error goes on as it is.
@@ -300,7 +307,7 @@ callbacks_after_error(TrackRun *run, CallbackEvent event)
 	ErrorData  *edata;
 	int			category;
 
-	if (!callbacks_any(run->callbacks, event) || !run->nonatomic ||
+	if (!(run->callbacks_ran || callbacks_any(run->callbacks, event)) || !run->nonatomic ||
 		IsSubTransaction() || !SPI_inside_nonatomic_context())
 		PG_RE_THROW();
 
@@ -322,9 +329,12 @@ callbacks_after_error(TrackRun *run, CallbackEvent event)
 
 		SPI_rollback();
 		SPI_start_transaction();
+		drift_check_unseen();
 		nestlevel = NewGUCNestLevel();
 		callbacks_execute(run->callbacks, run->real_dir, event, NULL);
 		AtEOXact_GUC(false, nestlevel);
+		/* guarded: a failure to record it is a WARNING */
+		drift_fingerprint_record();
 		run_commit();
 	}
 	PG_CATCH();

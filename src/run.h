@@ -30,6 +30,7 @@ typedef struct TrackRun
 	struct LintRun *lint;		/* the pending migrations' lint findings (lint.h) */
 	struct RunRecord *record;	/* its row of migrate.runs, or NULL (runs.h) */
 	List	   *callbacks;		/* the directory's callback scripts (callbacks.h) */
+	bool		callbacks_ran;	/* an event's callback scripts started */
 	MemoryContext cxt;			/* survives the commits of the run */
 } TrackRun;
 

@@ -38,7 +38,7 @@ END $$;
 CREATE SCHEMA app;
 SELECT migrate.acknowledge_drift('the test''s own tables') \gset
 
-SELECT plan(43);
+SELECT plan(47);
 
 -- 1. every migrate event, in order; the grant use case
 SELECT pg_temp.fresh_dir('callbacks_all') AS d \gset
@@ -188,6 +188,18 @@ CALL migrate.apply(:'b', track => 'before');
 SELECT hasnt_table('public', 'b0', 'what the failed beforeMigrate did is rolled back');
 SELECT hasnt_table('public', 'b1', 'no migration runs after it');
 SELECT is(pg_temp.events(:mark), ARRAY['afterMigrateError:0'], 'afterMigrateError runs');
+-- a failing afterMigrate: the migrations stay applied, the call fails, afterMigrateError runs
+SELECT pg_temp.sh(format('rm %s/beforeMigrate.sql', :'b'));
+SELECT pg_temp.write_file(:'b' || '/afterMigrate.sql', E'CREATE TABLE public.b2 (id int);\nSELECT 1/0;\n');
+SELECT pg_temp.last_id() AS mark \gset
+\set ON_ERROR_STOP 0
+CALL migrate.apply(:'b', track => 'before');
+\set ON_ERROR_STOP 1
+SELECT has_table('public', 'b1', 'a failing afterMigrate leaves the migrations applied');
+SELECT hasnt_table('public', 'b2', 'and what it did is rolled back');
+SELECT is(pg_temp.events(:mark), ARRAY['afterMigrateError:1'], 'then afterMigrateError runs');
+SELECT lives_ok(format($$SELECT migrate.validate(%L, 'before')$$, :'b'),
+                'the schema the run left is recorded: validate sees no drift');
 
 -- 4. undo callbacks
 SELECT pg_temp.fresh_dir('callbacks_undo') AS u \gset
