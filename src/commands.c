@@ -34,6 +34,7 @@
 #include "utils/timestamp.h"
 
 #include "args.h"
+#include "callbacks.h"
 #include "drift.h"
 #include "layout.h"
 #include "lint.h"
@@ -125,6 +126,14 @@ dry_run(TrackRun *run, MigrationPlan *plan, bool out_of_order)
 	ListCell   *lc;
 	int			n = list_length(plan->pending);
 
+	callbacks_would_run(run->callbacks, CALLBACK_BEFORE_MIGRATE, NULL);
+	if (n > 0)
+	{
+		callbacks_would_run(run->callbacks, CALLBACK_BEFORE_EACH_MIGRATE,
+							" before each migration");
+		callbacks_would_run(run->callbacks, CALLBACK_AFTER_EACH_MIGRATE,
+							" after each migration");
+	}
 	foreach(lc, plan->pending)
 	{
 		PlanEntry  *e = (PlanEntry *) lfirst(lc);
@@ -133,6 +142,9 @@ dry_run(TrackRun *run, MigrationPlan *plan, bool out_of_order)
 				(errmsg("would apply %s%s", e->script->name, pending_reason(plan, e))));
 		lint_report_script(run->lint, e->script);
 	}
+	callbacks_would_run(run->callbacks, CALLBACK_AFTER_MIGRATE, NULL);
+	if (n > 0)
+		callbacks_would_run(run->callbacks, CALLBACK_AFTER_MIGRATE_APPLIED, NULL);
 	if (problems != NIL)
 	{
 		ereport(NOTICE,
@@ -152,11 +164,12 @@ apply_body(TrackRun *run, void *arg)
 	MigrationPlan *plan;
 	char	   *real_dir;
 	ListCell   *lc;
-	int			applied = 0;
+	volatile int applied = 0;
 	MemoryContext mcxt;
 
 	plan = load_plan(run->dir, run->track, a->target, &real_dir, PLAN_FOR_RUN);
 	run->real_dir = real_dir;
+	run->callbacks = plan->set->callbacks;
 	run->lint = lint_before_run(plan, a->dry_run);
 
 	if (a->dry_run)
@@ -168,17 +181,37 @@ apply_body(TrackRun *run, void *arg)
 	plan_check(plan, a->out_of_order);
 	staged_check_plan(plan->pending, false);
 	source_check_readable(plan_scripts(plan->pending, false));
+	callbacks_check(run->callbacks);
 	run_refresh_identities(plan);
 	lint_enforce(run->lint, true);
 	progress_run_total(list_length(plan->pending));
 	mcxt = AllocSetContextCreate(run->cxt, "migrate migration", ALLOCSET_DEFAULT_SIZES);
-	foreach(lc, plan->pending)
+
+	/*
+	 * Flyway's callbacks (callbacks.c): beforeMigrate and afterMigrate on
+	 * every apply, afterMigrateApplied when something was applied, and
+	 * afterMigrateError when anything from beforeMigrate on failed.
+	 */
+	PG_TRY();
 	{
-		MemoryContextSwitchTo(mcxt);
-		migration_apply(run, ((PlanEntry *) lfirst(lc))->script);
-		applied++;
-		MemoryContextReset(mcxt);
+		callbacks_event(run, CALLBACK_BEFORE_MIGRATE);
+		foreach(lc, plan->pending)
+		{
+			MemoryContextSwitchTo(mcxt);
+			migration_apply(run, ((PlanEntry *) lfirst(lc))->script);
+			applied++;
+			MemoryContextReset(mcxt);
+		}
+		MemoryContextSwitchTo(run->cxt);
+		callbacks_event(run, CALLBACK_AFTER_MIGRATE);
+		if (applied > 0)
+			callbacks_event(run, CALLBACK_AFTER_MIGRATE_APPLIED);
 	}
+	PG_CATCH();
+	{
+		callbacks_after_error(run, CALLBACK_AFTER_MIGRATE_ERROR);
+	}
+	PG_END_TRY();
 	MemoryContextSwitchTo(run->cxt);
 	runs_reached(run, version_after(plan, applied));
 	report_summary(run->track, applied, version_after(plan, applied), false);

@@ -963,11 +963,14 @@ drift_run_failed(void)
 		drift_fingerprint_record();
 }
 
-/* a run body returned: record the fingerprint if it ran any migration */
+/*
+ * A run body returned: record the fingerprint if it ran any migration, or
+ * any callback script (callbacks.c), which may change the schema too.
+ */
 void
-drift_run_finished(void)
+drift_run_finished(bool ran_callbacks)
 {
-	if (progress_migrations_started() > 0)
+	if (ran_callbacks || progress_migrations_started() > 0)
 		drift_fingerprint_record();
 }
 

@@ -10,7 +10,7 @@
 #define MIGRATE_DRIFT_H
 
 extern void drift_check_unseen(void);
-extern void drift_run_finished(void);
+extern void drift_run_finished(bool ran_callbacks);
 extern void drift_run_failed(void);
 extern void drift_fingerprint_record(void);
 extern void drift_status_notice(void);

@@ -33,7 +33,10 @@
  * layout whose tool passes over such a file without a word (a file the
  * Drizzle journal does not list, a loose file beside diesel's folders)
  * says so instead (Layout.ignores): the file is ignored, with a NOTICE,
- * and never run.  Flyway's layout ignores nothing.
+ * and never run.  Flyway's layout ignores only the callbacks of events
+ * migrate does not run; the callbacks it runs (afterMigrate.sql, see
+ * callbacks.c) it takes out of the unclaimed files (Layout.callback), so
+ * they never take part in the detection and are never migrations.
  *
  * Versions: <version> is digits separated by '.' or '_' ("1", "1.2",
  * "2_1", "20240131120000"); it is normalized to its numeric parts joined
@@ -58,6 +61,7 @@
 
 #include "lib/stringinfo.h"
 
+#include "callbacks.h"
 #include "layouts.h"
 
 /*
@@ -666,7 +670,8 @@ layout_classify(List *files)
 
 		if (masks[i] != 0)
 			claimed = lappend(claimed, f);
-		else if (layout_has_suffix(f->name, ".sql") && !is_include_name(f->name))
+		else if (layout_has_suffix(f->name, ".sql") && !is_include_name(f->name) &&
+				 !(layout->callback && layout->callback(f, set)))
 		{
 			NotScript  *n = palloc0(sizeof(NotScript));
 
@@ -687,6 +692,7 @@ layout_classify(List *files)
 	if (set->scripts != NIL)
 		qsort_arg(set->scripts->elements, list_length(set->scripts), sizeof(ListCell),
 				  compare_scripts, &set->order);
+	list_sort(set->callbacks, callback_compare);
 	list_sort(set->misnamed, compare_names);
 	list_sort(set->ignored, compare_names);
 	layout_notice_ignored(set);

@@ -28,6 +28,7 @@ typedef struct ScriptSet
 	List	   *scripts;		/* MigrationScript *, in the layout's order */
 	List	   *misnamed;		/* NotScript *: .sql files fitting no name */
 	List	   *ignored;		/* NotScript *: .sql files the tool never runs */
+	List	   *callbacks;		/* ScriptCallback * (callbacks.h), in run order */
 	const char *layout;			/* the layout detected: "flyway", "dbmate", ... */
 	const char *naming_hint;	/* how that layout names files, for misnamed ones */
 	VersionOrder order;			/* how its versions sort (version_cmp if NULL) */

@@ -13,6 +13,12 @@
  * says the name it probably meant: "V5_add.sql", "v5__add.sql",
  * "V5-add.sql" and "V5__add.SQL" all meant "V5__add.sql".
  *
+ *	  <event>[__<description>].sql    a callback (callbacks.c), no migration
+ *
+ * A callback of an event migrate runs is set apart; one of Flyway's other
+ * events is ignored with a NOTICE; "aftermigrate.sql" is misnamed, and
+ * meant "afterMigrate.sql".
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -23,6 +29,7 @@
 #include "utils/builtins.h"
 
 #include "adopt.h"
+#include "callbacks.h"
 #include "layouts.h"
 
 /*
@@ -60,6 +67,36 @@ parse_flyway_name(const char *base, MigrationKind *kind, char **version, char **
 	return true;
 }
 
+/*
+ * The callback name a misnamed file probably meant: its event's name in
+ * another case ("aftermigrate.sql", "AFTERMIGRATE__grants.sql"), or NULL.
+ */
+static char *
+callback_suggest(const char *name)
+{
+	const char *base = layout_base_name(name);
+	size_t		len = strcspn(base, ".");
+	const char *sep = strstr(base, "__");
+	int			e;
+
+	if (sep && sep - base < (ptrdiff_t) len)
+		len = sep - base;
+	for (e = CALLBACK_BEFORE_MIGRATE; e <= CALLBACK_AFTER_VALIDATE; e++)
+	{
+		const char *ev = callback_event_name((CallbackEvent) e);
+
+		if (strlen(ev) == len && pg_strncasecmp(base, ev, len) == 0)
+		{
+			const char *rest = base + len;
+			const char *dot = strrchr(rest, '.');
+
+			return psprintf("%.*s%s%.*s.sql", (int) (base - name), name, ev,
+							(int) (dot ? dot - rest : (ptrdiff_t) strlen(rest)), rest);
+		}
+	}
+	return NULL;
+}
+
 /* a separator a misnamed file put where "__" belongs */
 static inline bool
 is_separator(char c)
@@ -88,6 +125,8 @@ flyway_suggest(const char *name)
 
 	if (dot == NULL || dot == base)
 		return NULL;
+	if ((meant = callback_suggest(name)) != NULL)
+		return strcmp(meant, name) != 0 ? meant : NULL;
 	end = dot;
 	if (*p >= '0' && *p <= '9')
 		kind = 'V';
@@ -136,6 +175,36 @@ flyway_suggest(const char *name)
 	if (strcmp(meant, name) == 0 || !parse_flyway_name(layout_base_name(meant), &k, &v, &d))
 		return NULL;
 	return meant;
+}
+
+/* Flyway's callbacks of the events migrate runs: set apart, not migrations */
+static bool
+flyway_callback(SourceFile *f, ScriptSet *set)
+{
+	CallbackEvent event;
+	char	   *description;
+	ScriptCallback *cb;
+	MigrationScript *s;
+
+	if (!callback_parse(layout_base_name(f->name), &event, &description))
+		return false;
+	s = palloc0(sizeof(MigrationScript));
+	s->file = f;
+	s->name = f->name;
+	s->path = f->path;
+	s->description = description ? description : "";
+	cb = palloc(sizeof(ScriptCallback));
+	cb->event = event;
+	cb->script = s;
+	set->callbacks = lappend(set->callbacks, cb);
+	return true;
+}
+
+/* Flyway's callbacks of other events: Flyway would run them, migrate does not */
+static const char *
+flyway_ignores(LayoutDir *dir, const SourceFile *f)
+{
+	return callback_not_run(layout_base_name(f->name));
 }
 
 /* the undo script of a versioned one: U<version>__<description>.sql beside it */
@@ -346,6 +415,8 @@ const Layout layout_flyway = {
 	.naming_hint = "Name versioned migrations V<version>__<description>.sql, undo scripts "
 	"U<version>__<description>.sql and repeatable ones R__<description>.sql; "
 	"a misnamed file is never skipped.",
+	.ignores = flyway_ignores,
+	.callback = flyway_callback,
 	.suggest = flyway_suggest,
 	.undo_name = flyway_undo_name,
 	.adopt = &adopt_flyway

@@ -54,6 +54,13 @@ typedef struct Layout
 	 */
 	const char *(*ignores) (LayoutDir *dir, const SourceFile *f);
 
+	/*
+	 * For a .sql file it did not claim: is it one of the tool's callback
+	 * scripts (Flyway's afterMigrate.sql)?  Then it is added to
+	 * set->callbacks, and is no migration.  NULL: the tool has none.
+	 */
+	bool		(*callback) (SourceFile *f, ScriptSet *set);
+
 	/* the name a misnamed file (last component) probably meant, or NULL */
 	char	   *(*suggest) (const char *base);
 

@@ -33,6 +33,7 @@
 #include "utils/timestamp.h"
 
 #include "args.h"
+#include "callbacks.h"
 #include "drift.h"
 #include "migration.h"
 #include "run.h"
@@ -273,13 +274,14 @@ undo_body(TrackRun *run, void *arg)
 	UndoArgs   *a = (UndoArgs *) arg;
 	MigrationPlan *plan;
 	char	   *real_dir;
-	List	   *todo;
+	List	   *volatile todo;	/* read after the PG_TRY below */
 	ListCell   *lc;
 	MemoryContext mcxt;
 	const char *now;
 
 	plan = load_plan(run->dir, run->track, NULL, &real_dir, PLAN_FOR_RUN);
 	run->real_dir = real_dir;
+	run->callbacks = plan->set->callbacks;
 	plan_check_version(plan, a->target);
 	plan_check_version(plan, a->version);
 
@@ -295,17 +297,30 @@ undo_body(TrackRun *run, void *arg)
 	undo_check(plan, todo, a->target);
 	staged_check_plan(todo, true);
 	source_check_readable(plan_scripts(todo, true));
+	callbacks_check(run->callbacks);
 	run_refresh_identities(plan);
 	now = version_after_undo(plan, todo);
 	progress_run_total(list_length(todo));
 
+	/* Flyway's beforeUndo, afterUndo and afterUndoError (callbacks.c) */
 	mcxt = AllocSetContextCreate(run->cxt, "migrate undo", ALLOCSET_DEFAULT_SIZES);
-	foreach(lc, todo)
+	PG_TRY();
 	{
-		MemoryContextSwitchTo(mcxt);
-		migration_apply(run, ((PlanEntry *) lfirst(lc))->undo);
-		MemoryContextReset(mcxt);
+		callbacks_event(run, CALLBACK_BEFORE_UNDO);
+		foreach(lc, todo)
+		{
+			MemoryContextSwitchTo(mcxt);
+			migration_apply(run, ((PlanEntry *) lfirst(lc))->undo);
+			MemoryContextReset(mcxt);
+		}
+		MemoryContextSwitchTo(run->cxt);
+		callbacks_event(run, CALLBACK_AFTER_UNDO);
 	}
+	PG_CATCH();
+	{
+		callbacks_after_error(run, CALLBACK_AFTER_UNDO_ERROR);
+	}
+	PG_END_TRY();
 	MemoryContextSwitchTo(run->cxt);
 	runs_reached(run, now);
 	ereport(NOTICE,
@@ -349,7 +364,9 @@ migrate_undo(PG_FUNCTION_ARGS)
 /*
  * SELECT migrate.validate(dir, track): one error listing every problem,
  * nothing when the directory and the history agree.  Reads only, like
- * status, so it takes no lock.
+ * status, so it takes no lock.  Flyway's beforeValidate callbacks run
+ * before the checks and afterValidate ones after them when they pass, in
+ * the caller's transaction (callbacks.c).
  */
 Datum
 migrate_validate(PG_FUNCTION_ARGS)
@@ -357,11 +374,23 @@ migrate_validate(PG_FUNCTION_ARGS)
 	char	   *dir = required_arg(fcinfo, 0, "dir");
 	char	   *track = required_arg(fcinfo, 1, "track");
 	char	   *real_dir;
+	MigrationPlan *plan;
+	List	   *callbacks;
+	int			nestlevel;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	plan_validate(load_plan(dir, track, NULL, &real_dir, PLAN_VERIFY_ALL), track);
+	plan = load_plan(dir, track, NULL, &real_dir, PLAN_VERIFY_ALL);
+	callbacks = plan->set->callbacks;
+	callbacks_check(callbacks);
+	nestlevel = NewGUCNestLevel();
+	callbacks_execute(callbacks, real_dir, CALLBACK_BEFORE_VALIDATE, NULL);
+	AtEOXact_GUC(false, nestlevel);
+	plan_validate(plan, track);
 	drift_validate();
+	nestlevel = NewGUCNestLevel();
+	callbacks_execute(callbacks, real_dir, CALLBACK_AFTER_VALIDATE, NULL);
+	AtEOXact_GUC(false, nestlevel);
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
 	PG_RETURN_VOID();

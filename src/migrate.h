@@ -20,7 +20,7 @@
  * Around them: migration.c carries out one migration end to end (its
  * transaction or subtransaction, settings, retries, worker, history row);
  * run.c is one call's work on a track under its runner lock (lock.c), and
- * load_plan; safety.c holds the checks every changing call makes first
+ * load_plan; callbacks.c runs Flyway's callback scripts at their events; safety.c holds the checks every changing call makes first
  * and the lock and statement timeouts of migrations; drift.c records
  * schema changes made outside migrate calls, progress.c what a running
  * call is doing.  The SQL-callable entry points are thin: commands.c (apply, status), lifecycle.c (undo,

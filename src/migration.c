@@ -28,6 +28,7 @@
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
+#include "callbacks.h"
 #include "executor.h"
 #include "drift.h"
 #include "history.h"
@@ -103,6 +104,19 @@ typedef enum AttemptResult
  * call, after a commit so that the caller holds nothing the worker's
  * statements could wait for.  If it fails having changed something, its
  * failure row is dirty.
+ *
+ * The directory's beforeEachMigrate and afterEachMigrate callbacks
+ * (beforeEachUndo and afterEachUndo for an undo script; callbacks.c) run
+ * in the migration's (sub)transaction, before its statements and after
+ * them, with its settings: a SET in one lasts until the migration ends,
+ * and a failure in one is the migration's failure, rolled back with it,
+ * its failure row naming the callback's file and line.  Around a script
+ * that runs in the worker they cannot: the worker's statements must not
+ * wait for anything this session holds.  There the before callbacks run
+ * and commit in a transaction of their own before the worker starts (a
+ * failure stops the run before the migration, which stays pending), and
+ * the after callbacks in one after the migration's row is committed (a
+ * failure stops the run; the migration stays applied).
  */
 static AttemptResult
 migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
@@ -119,6 +133,10 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 	double		ms;
 	bool		nontx = nontx_why != NULL;
 	List	   *invalid_before = NIL;
+	bool		undo = s->kind == MIGRATION_UNDO;
+	CallbackEvent before_each = undo ? CALLBACK_BEFORE_EACH_UNDO : CALLBACK_BEFORE_EACH_MIGRATE;
+	CallbackEvent after_each = undo ? CALLBACK_AFTER_EACH_UNDO : CALLBACK_AFTER_EACH_MIGRATE;
+	CallbackFailure cb_failed = {NULL, 0};
 
 	progress_migration(s, attempt, attempts);
 	drift_check_unseen();
@@ -142,6 +160,8 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 			refuse_in_transaction_block(s, nontx_why);
 		invalid_before = nontx_invalid_indexes();
 		run_commit();
+		/* committed before the worker starts: see above */
+		callbacks_event(run, before_each);
 	}
 	/* after any commit: the commit replaced the transaction's resource owner */
 	oldowner = CurrentResourceOwner;
@@ -159,7 +179,11 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 		if (nontx)
 			exec.worker = worker_start(s->name, oldcxt);
 		safety_lock_watch_start();
+		if (!nontx)
+			callbacks_execute(run->callbacks, run->real_dir, before_each, &cb_failed);
 		execute_script(&exec);
+		if (!nontx && !exec.nontx_why)
+			callbacks_execute(run->callbacks, run->real_dir, after_each, &cb_failed);
 		safety_lock_watch_stop();
 		if (exec.nontx_why)
 		{
@@ -212,7 +236,7 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 			 * run outside a transaction fails as it always did, before
 			 * anything of it counts.
 			 */
-			if (!nontx && !is_interruption(edata))
+			if (!nontx && !is_interruption(edata) && cb_failed.name == NULL)
 				why = execute_scan_rest(&exec);
 			if (why)
 				refuse_in_transaction_block(s, why);
@@ -230,7 +254,7 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 		AtEOXact_GUC(false, nestlevel);
 
 		/* would the file have run outside a transaction? then it runs there now */
-		if (!nontx && !is_interruption(edata))
+		if (!nontx && !is_interruption(edata) && cb_failed.name == NULL)
 			why = execute_scan_rest(&exec);
 		/* the file stays open until here (its checksum context too) */
 		execute_close(&exec);
@@ -250,6 +274,13 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 			he.error = blockers ? psprintf("%s. %s", edata->message, blockers) : edata->message;
 			he.sqlstate = pstrdup(unpack_sql_state(edata->sqlerrcode));
 			he.error_line = exec.error_line;
+			if (cb_failed.name)
+			{
+				/* error_line is a line of the migration's own file */
+				he.error = psprintf("callback %s, line %d: %s", cb_failed.name,
+									cb_failed.line, he.error);
+				he.error_line = 0;
+			}
 			if (nontx)
 			{
 				char	   *summary;
@@ -313,10 +344,14 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 		run_commit();
 
 	if (nontx)
+	{
 		ereport(NOTICE,
 				(errmsg("%s %s outside a transaction (%.3f ms)",
 						s->kind == MIGRATION_UNDO ? "undid" : "applied", s->name, ms),
 				 errdetail("It runs statement by statement: %s.", nontx_why)));
+		/* after the migration's row is committed: see above */
+		callbacks_event(run, after_each);
+	}
 	else
 		ereport(NOTICE,
 				(errmsg("%s %s (%.3f ms)", s->kind == MIGRATION_UNDO ? "undid" : "applied",

@@ -190,7 +190,7 @@ run_locked(TrackRun *run, RunBody body, void *arg)
 		MemoryContextSwitchTo(run->cxt);
 		/* body, and its row of migrate.runs, a failure's too */
 		runs_recorded(run, body, arg);
-		drift_run_finished();
+		drift_run_finished(run->callbacks_ran);
 	}
 	PG_FINALLY();
 	{

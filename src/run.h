@@ -29,6 +29,8 @@ typedef struct TrackRun
 	bool		nonatomic;		/* may commit between migrations */
 	struct LintRun *lint;		/* the pending migrations' lint findings (lint.h) */
 	struct RunRecord *record;	/* its row of migrate.runs, or NULL (runs.h) */
+	List	   *callbacks;		/* the directory's callback scripts (callbacks.h) */
+	bool		callbacks_ran;	/* an event's callback scripts started */
 	MemoryContext cxt;			/* survives the commits of the run */
 } TrackRun;
 

@@ -6,7 +6,9 @@
  * One row per script, in the order apply would consider them, with the
  * layout detected, the kind (versioned, undo, repeatable), the version
  * and description its name gives, and its checksum; then one row per
- * misnamed .sql file, then one per .sql file its tool ignores.  It shows
+ * callback script (type callback, its event as description, callbacks.h);
+ * then one row per misnamed .sql file, then one per .sql file its tool
+ * ignores.  It shows
  * what status does not: the undo scripts
  * (and so the down sections of dbmate or node-pg-migrate files), and
  * which layout a directory was read as.  It reads files only, never the
@@ -24,6 +26,7 @@
 #include "utils/tuplestore.h"
 
 #include "args.h"
+#include "callbacks.h"
 #include "run.h"
 #include "layout.h"
 #include "migrate.h"
@@ -76,6 +79,15 @@ migrate_scripts(PG_FUNCTION_ARGS)
 		reader_checksum(s->file, s->checksum, &s->size, NULL);
 		put_row(ts, desc, set->layout, s->version, s->description,
 				migration_kind_name(s->kind), s->name, s->checksum);
+	}
+	foreach(lc, set->callbacks)
+	{
+		ScriptCallback *cb = (ScriptCallback *) lfirst(lc);
+		MigrationScript *s = cb->script;
+
+		reader_checksum(s->file, s->checksum, &s->size, NULL);
+		put_row(ts, desc, set->layout, NULL, callback_event_name(cb->event), "callback",
+				s->name, s->checksum);
 	}
 	foreach(lc, set->misnamed)
 		put_row(ts, desc, set->layout, NULL, NULL, "misnamed",
