@@ -39,6 +39,7 @@
 #include "lint.h"
 #include "migrate.h"
 #include "migration.h"
+#include "placeholders.h"
 #include "plan.h"
 #include "progress.h"
 #include "run.h"
@@ -132,6 +133,9 @@ dry_run(TrackRun *run, MigrationPlan *plan, bool out_of_order)
 		ereport(NOTICE,
 				(errmsg("would apply %s%s", e->script->name, pending_reason(plan, e))));
 		lint_report_script(run->lint, e->script);
+		/* a placeholder without a value would stop apply at this script */
+		if (run->placeholders)
+			placeholders_check_file(run->placeholders, e->script->file, e->script->name);
 	}
 	if (problems != NIL)
 	{
@@ -157,6 +161,8 @@ apply_body(TrackRun *run, void *arg)
 
 	plan = load_plan(run->dir, run->track, a->target, &real_dir, PLAN_FOR_RUN);
 	run->real_dir = real_dir;
+	run->placeholders = placeholders_for_dir(run->placeholder_args, plan->set->layout,
+											 run->dir, real_dir);
 	run->lint = lint_before_run(plan, a->dry_run);
 
 	if (a->dry_run)
@@ -186,7 +192,7 @@ apply_body(TrackRun *run, void *arg)
 
 /*
  * CALL migrate.apply(dir, target, out_of_order, dry_run, track,
- *					  statement_timeout, confirm)
+ *					  statement_timeout, confirm, placeholders)
  */
 Datum
 migrate_apply(PG_FUNCTION_ARGS)
@@ -198,6 +204,7 @@ migrate_apply(PG_FUNCTION_ARGS)
 	char	   *track = required_arg(fcinfo, 4, "track");
 
 	char	   *statement_timeout = text_arg(fcinfo, 5);
+	Jsonb	   *placeholders = placeholders_arg(fcinfo, 7);
 
 	memset(&a, 0, sizeof(a));
 	a.out_of_order = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
@@ -216,6 +223,7 @@ migrate_apply(PG_FUNCTION_ARGS)
 		runs_skip(&run);
 	a.target = run_strdup(&run, target);
 	run.statement_timeout = run_strdup(&run, statement_timeout);
+	run.placeholder_args = placeholders_copy(placeholders, run.cxt);
 	run_locked(&run, apply_body, &a);
 	PG_RETURN_VOID();
 }

@@ -35,6 +35,7 @@
 #include "args.h"
 #include "drift.h"
 #include "migration.h"
+#include "placeholders.h"
 #include "run.h"
 #include "runs.h"
 #include "executor.h"
@@ -280,6 +281,8 @@ undo_body(TrackRun *run, void *arg)
 
 	plan = load_plan(run->dir, run->track, NULL, &real_dir, PLAN_FOR_RUN);
 	run->real_dir = real_dir;
+	run->placeholders = placeholders_for_dir(run->placeholder_args, plan->set->layout,
+											 run->dir, real_dir);
 	plan_check_version(plan, a->target);
 	plan_check_version(plan, a->version);
 
@@ -315,7 +318,7 @@ undo_body(TrackRun *run, void *arg)
 }
 
 /*
- * CALL migrate.undo(dir, target, version, track, confirm)
+ * CALL migrate.undo(dir, target, version, track, confirm, placeholders)
  */
 Datum
 migrate_undo(PG_FUNCTION_ARGS)
@@ -326,6 +329,7 @@ migrate_undo(PG_FUNCTION_ARGS)
 	char	   *target = text_arg(fcinfo, 1);
 	char	   *version = text_arg(fcinfo, 2);
 	char	   *track = required_arg(fcinfo, 3, "track");
+	Jsonb	   *placeholders = placeholders_arg(fcinfo, 5);
 
 	migrate_check_changing_call(fcinfo, text_arg(fcinfo, 4));
 	if (target && version)
@@ -342,6 +346,7 @@ migrate_undo(PG_FUNCTION_ARGS)
 	run_init(fcinfo, &run, dir, track);
 	a.target = run_strdup(&run, target);
 	a.version = run_strdup(&run, version);
+	run.placeholder_args = placeholders_copy(placeholders, run.cxt);
 	run_locked(&run, undo_body, &a);
 	PG_RETURN_VOID();
 }
@@ -555,6 +560,8 @@ migrate_run(PG_FUNCTION_ARGS)
 	TimestampTz start = GetCurrentTimestamp();
 	int			nestlevel;
 
+	Jsonb	   *placeholders = placeholders_arg(fcinfo, 2);
+
 	migrate_check_changing_call(fcinfo, text_arg(fcinfo, 1));
 	if (SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -572,6 +579,7 @@ migrate_run(PG_FUNCTION_ARGS)
 	memset(&exec, 0, sizeof(exec));
 	exec.script = &s;
 	exec.what = "file";
+	exec.placeholders = placeholders_for_file(placeholders, s.path);
 
 	drift_check_unseen();
 	nestlevel = NewGUCNestLevel();

@@ -128,6 +128,7 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 	exec.base_dir = run->real_dir;
 	exec.detect_nontx = !nontx;
 	exec.lint = lint_stream_of(run->lint);
+	exec.placeholders = run->placeholders;
 
 	memset(&he, 0, sizeof(he));
 	he.track = run->track;

@@ -11,6 +11,7 @@
 #define MIGRATE_RUN_H
 
 #include "fmgr.h"
+#include "utils/jsonb.h"
 
 #include "migrate.h"
 #include "plan.h"
@@ -29,6 +30,9 @@ typedef struct TrackRun
 	bool		nonatomic;		/* may commit between migrations */
 	struct LintRun *lint;		/* the pending migrations' lint findings (lint.h) */
 	struct RunRecord *record;	/* its row of migrate.runs, or NULL (runs.h) */
+	Jsonb	   *placeholder_args; /* the call's placeholders => object, or NULL */
+	const struct Placeholders *placeholders;	/* what its scripts replace
+												 * (placeholders.h), or NULL */
 	MemoryContext cxt;			/* survives the commits of the run */
 } TrackRun;
 
