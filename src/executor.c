@@ -51,9 +51,7 @@
  * that of the file as written; pass_read sees every chunk of the
  * migration's file before the splitter does, and pass_before_statement
  * sees every statement before it runs (transaction control, such as a
- * BEGIN ... COMMIT block in the middle of a file, belongs there).  A file
- * that runs in the worker is read through its placeholders once before
- * anything of it runs, since its statements cannot be taken back.
+ * BEGIN ... COMMIT block in the middle of a file, belongs there).
  *
  *-------------------------------------------------------------------------
  */
@@ -71,7 +69,6 @@
 #include "executor.h"
 #include "lint.h"
 #include "nontx.h"
-#include "placeholders.h"
 #include "progress.h"
 #include "safety.h"
 #include "reader.h"
@@ -779,10 +776,6 @@ execute_script(ScriptExec *exec)
 	frame.worker = exec->worker;
 	frame.pass = exec->pass;
 	frame.placeholders = exec->placeholders;
-
-	/* statements in a worker cannot be taken back: no value may be missing */
-	if (exec->worker && exec->placeholders)
-		placeholders_check_file(exec->placeholders, s->file, s->name);
 
 	PG_TRY();
 	{

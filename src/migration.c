@@ -35,6 +35,7 @@
 #include "migrate.h"
 #include "migration.h"
 #include "nontx.h"
+#include "placeholders.h"
 #include "progress.h"
 #include "run.h"
 #include "runs.h"
@@ -156,6 +157,12 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 
 	PG_TRY();
 	{
+		/*
+		 * The worker's statements cannot be taken back: a placeholder without
+		 * a value must stop the migration before the first of them runs.
+		 */
+		if (nontx && run->placeholders)
+			placeholders_check_file(run->placeholders, s->file, s->name);
 		/* the worker copies this session's settings, timeouts included */
 		if (nontx)
 			exec.worker = worker_start(s->name, oldcxt);
