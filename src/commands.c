@@ -163,7 +163,7 @@ apply_body(TrackRun *run, void *arg)
 	run->real_dir = real_dir;
 	run->placeholders = placeholders_for_dir(run->placeholder_args, plan->set->layout,
 											 run->dir, real_dir);
-	run->lint = lint_before_run(plan, a->dry_run);
+	run->lint = lint_before_run(plan, a->dry_run, run->placeholders);
 
 	if (a->dry_run)
 	{

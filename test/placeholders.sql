@@ -6,7 +6,7 @@
 -- other layouts' "${" left alone.
 \i test/include/layouts.psql
 
-SELECT plan(40);
+SELECT plan(41);
 
 CREATE SCHEMA app;
 SELECT migrate.acknowledge_drift('the test''s own schema') IS NULL AS ack \gset
@@ -187,6 +187,13 @@ SELECT has_table('public', 'run_t_part', 'so does a file it includes');
 SELECT pg_temp.write_file(:'r' || '/plain.sql', E'CREATE TABLE public.run_plain AS SELECT ''${t}''::text AS v;\n');
 CALL migrate.run(:'r' || '/plain.sql');
 SELECT is((SELECT v FROM public.run_plain), '${t}', 'without placeholders or a config, run replaces nothing');
+
+-- lint judges the text that will run
+SELECT pg_temp.work_dir('ph_lint') AS l \gset
+SELECT pg_temp.write_file(:'l' || '/flyway.conf', E'flyway.placeholders.tab=public.prec_conf\n');
+SELECT pg_temp.write_file(:'l' || '/V1__idx.sql', E'CREATE INDEX ON ${tab} (who);\n');
+SELECT results_eq(format('SELECT line, rule FROM migrate.lint(%L, track => %L)', :'l', 'l'),
+                  $$VALUES (1, 'create_index')$$, 'lint reads the replaced text');
 
 -- what is not a placeholder, and a bad argument
 SELECT pg_temp.work_dir('ph_text') AS x \gset
