@@ -161,8 +161,10 @@ apply_body(TrackRun *run, void *arg)
 
 	plan = load_plan(run->dir, run->track, a->target, &real_dir, PLAN_FOR_RUN);
 	run->real_dir = real_dir;
-	run->placeholders = placeholders_for_dir(run->placeholder_args, plan->set->layout,
-											 run->dir, real_dir);
+	/* only a run with work reads a Flyway config: a no-op reads nothing */
+	if (plan->pending != NIL)
+		run->placeholders = placeholders_for_dir(run->placeholder_args, plan->set->layout,
+												 run->dir, real_dir);
 	run->lint = lint_before_run(plan, a->dry_run, run->placeholders);
 
 	if (a->dry_run)

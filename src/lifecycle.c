@@ -281,8 +281,6 @@ undo_body(TrackRun *run, void *arg)
 
 	plan = load_plan(run->dir, run->track, NULL, &real_dir, PLAN_FOR_RUN);
 	run->real_dir = real_dir;
-	run->placeholders = placeholders_for_dir(run->placeholder_args, plan->set->layout,
-											 run->dir, real_dir);
 	plan_check_version(plan, a->target);
 	plan_check_version(plan, a->version);
 
@@ -296,6 +294,8 @@ undo_body(TrackRun *run, void *arg)
 		return;
 	}
 	undo_check(plan, todo, a->target);
+	run->placeholders = placeholders_for_dir(run->placeholder_args, plan->set->layout,
+											 run->dir, real_dir);
 	staged_check_plan(todo, true);
 	source_check_readable(plan_scripts(todo, true));
 	run_refresh_identities(plan);
@@ -545,10 +545,10 @@ migrate_baseline(PG_FUNCTION_ARGS)
 }
 
 /*
- * CALL migrate.run(file): run one file from an allowed directory, once,
- * recording nothing (seed data for development).  Outside a transaction
- * block it commits when the file is done; its SET commands last until
- * then, as with psql -f.
+ * CALL migrate.run(file, confirm, placeholders): run one file from an
+ * allowed directory, once, recording nothing (seed data for development).
+ * Outside a transaction block it commits when the file is done; its SET
+ * commands last until then, as with psql -f.
  */
 Datum
 migrate_run(PG_FUNCTION_ARGS)
@@ -559,7 +559,6 @@ migrate_run(PG_FUNCTION_ARGS)
 	ScriptExec	exec;
 	TimestampTz start = GetCurrentTimestamp();
 	int			nestlevel;
-
 	Jsonb	   *placeholders = placeholders_arg(fcinfo, 2);
 
 	migrate_check_changing_call(fcinfo, text_arg(fcinfo, 1));

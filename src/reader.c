@@ -18,6 +18,10 @@
  * reader_scan_lines lets the layouts look at every line of a file for
  * such markers without holding it.
  *
+ * A reader may also replace Flyway's placeholders (reader_replace,
+ * placeholders.c) in what it delivers: after the checksum, which stays
+ * that of the text as written.
+ *
  * This file knows nothing of layouts or SPI.
  *
  *-------------------------------------------------------------------------
