@@ -209,6 +209,7 @@ SELECT throws_ok(format('CALL migrate.apply(%L, placeholders => %L)', :'x', '{"v
                  '22023', 'placeholder values must be strings, numbers or booleans',
                  'a value must be a scalar');
 SELECT pg_temp.write_file(:'x' || '/flyway.conf', E'flyway.placeholderPrefix=\n');
+SELECT pg_temp.write_file(:'x' || '/V2__more.sql', E'SELECT 1;\n');
 SELECT throws_ok(format('CALL migrate.apply(%L, track => %L)', :'x', 'x'), 'F0000', NULL, 'an empty prefix in the config is an error');
 
 SELECT * FROM finish();
