@@ -347,6 +347,83 @@ COMMENT ON VIEW migrate.progress
 COMMENT ON FUNCTION migrate.adopt(text, text, text, text, text, text, boolean)
     IS 'record the migrations another tool applied (flyway, node-pg-migrate, golang-migrate, dbmate, drizzle, sqitch, sql-migrate)';
 
+-- Flyway placeholders: apply, undo and run take placeholders => jsonb, the
+-- call's values for ${name} (they win over migrate.placeholders.<name>
+-- settings and a flyway.conf).  Replaced, not overloaded: a second apply
+-- with defaults would make every short call ambiguous.  The 1.1 library
+-- reads the argument only when the call has it, so the 1.0 procedures
+-- keep working until the update; their EXECUTE grants are carried over.
+ALTER PROCEDURE migrate.apply(text, text, boolean, boolean, text, text, text) RENAME TO apply_1_0;
+ALTER PROCEDURE migrate.undo(text, text, text, text, text) RENAME TO undo_1_0;
+ALTER PROCEDURE migrate.run(text, text) RENAME TO run_1_0;
+
+CREATE PROCEDURE migrate.apply(
+    dir text,
+    target text DEFAULT NULL,
+    out_of_order boolean DEFAULT false,
+    dry_run boolean DEFAULT false,
+    track text DEFAULT 'main',
+    statement_timeout text DEFAULT NULL,
+    confirm text DEFAULT NULL,
+    placeholders jsonb DEFAULT NULL)
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'migrate_apply';
+
+COMMENT ON PROCEDURE migrate.apply(text, text, boolean, boolean, text, text, text, jsonb)
+    IS 'apply the pending migrations of a directory, each in its own transaction';
+
+CREATE PROCEDURE migrate.undo(
+    dir text,
+    target text DEFAULT NULL,
+    version text DEFAULT NULL,
+    track text DEFAULT 'main',
+    confirm text DEFAULT NULL,
+    placeholders jsonb DEFAULT NULL)
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'migrate_undo';
+
+COMMENT ON PROCEDURE migrate.undo(text, text, text, text, text, jsonb)
+    IS 'undo applied migrations with their undo scripts, newest first';
+
+CREATE PROCEDURE migrate.run(file text, confirm text DEFAULT NULL, placeholders jsonb DEFAULT NULL)
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'migrate_run';
+
+COMMENT ON PROCEDURE migrate.run(text, text, jsonb)
+    IS 'run one untracked file from an allowed directory, in its own transaction';
+
+REVOKE ALL ON PROCEDURE migrate.apply(text, text, boolean, boolean, text, text, text, jsonb) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE migrate.undo(text, text, text, text, text, jsonb) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE migrate.run(text, text, jsonb) FROM PUBLIC;
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT m.new_sig,
+               CASE a.grantee WHEN 0 THEN 'PUBLIC'
+                    ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END AS who,
+               a.is_grantable
+        FROM (VALUES ('migrate.apply_1_0(text, text, boolean, boolean, text, text, text)',
+                      'migrate.apply(text, text, boolean, boolean, text, text, text, jsonb)'),
+                     ('migrate.undo_1_0(text, text, text, text, text)',
+                      'migrate.undo(text, text, text, text, text, jsonb)'),
+                     ('migrate.run_1_0(text, text)',
+                      'migrate.run(text, text, jsonb)')) AS m(old_sig, new_sig),
+             pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+        WHERE p.oid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure(m.old_sig)
+          AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+          AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON PROCEDURE %s TO %s%s', r.new_sig, r.who,
+                                  CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+END
+$$;
+DROP PROCEDURE migrate.apply_1_0(text, text, boolean, boolean, text, text, text);
+DROP PROCEDURE migrate.undo_1_0(text, text, text, text, text);
+DROP PROCEDURE migrate.run_1_0(text, text);
+
 
 -- ---------------------------------------------------------------------
 -- Fleets (issue 16)

@@ -218,7 +218,8 @@ callbacks_check(List *callbacks)
  * which, and where.
  */
 void
-callbacks_execute(List *callbacks, const char *base_dir, CallbackEvent event,
+callbacks_execute(List *callbacks, const char *base_dir,
+				  const struct Placeholders *placeholders, CallbackEvent event,
 				  CallbackFailure *failed)
 {
 	ListCell   *lc;
@@ -235,6 +236,7 @@ callbacks_execute(List *callbacks, const char *base_dir, CallbackEvent event,
 		exec.script = cb->script;
 		exec.base_dir = base_dir;
 		exec.what = "callback";
+		exec.placeholders = placeholders;
 		start = GetCurrentTimestamp();
 		PG_TRY();
 		{
@@ -278,7 +280,7 @@ callbacks_event(TrackRun *run, CallbackEvent event)
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	nestlevel = NewGUCNestLevel();
-	callbacks_execute(run->callbacks, run->real_dir, event, NULL);
+	callbacks_execute(run->callbacks, run->real_dir, run->placeholders, event, NULL);
 	AtEOXact_GUC(false, nestlevel);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
@@ -331,7 +333,7 @@ callbacks_after_error(TrackRun *run, CallbackEvent event)
 		SPI_start_transaction();
 		drift_check_unseen();
 		nestlevel = NewGUCNestLevel();
-		callbacks_execute(run->callbacks, run->real_dir, event, NULL);
+		callbacks_execute(run->callbacks, run->real_dir, run->placeholders, event, NULL);
 		AtEOXact_GUC(false, nestlevel);
 		/* guarded: a failure to record it is a WARNING */
 		drift_fingerprint_record();

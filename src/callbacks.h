@@ -53,7 +53,10 @@ extern int	callback_compare(const ListCell *a, const ListCell *b);
 
 extern bool callbacks_any(List *callbacks, CallbackEvent event);
 extern void callbacks_check(List *callbacks);
-extern void callbacks_execute(List *callbacks, const char *base_dir, CallbackEvent event,
+struct Placeholders;
+
+extern void callbacks_execute(List *callbacks, const char *base_dir,
+							  const struct Placeholders *placeholders, CallbackEvent event,
 							  CallbackFailure *failed);
 extern void callbacks_event(struct TrackRun *run, CallbackEvent event);
 pg_noreturn extern void callbacks_after_error(struct TrackRun *run, CallbackEvent event);

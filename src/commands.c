@@ -40,6 +40,7 @@
 #include "lint.h"
 #include "migrate.h"
 #include "migration.h"
+#include "placeholders.h"
 #include "plan.h"
 #include "progress.h"
 #include "run.h"
@@ -141,6 +142,9 @@ dry_run(TrackRun *run, MigrationPlan *plan, bool out_of_order)
 		ereport(NOTICE,
 				(errmsg("would apply %s%s", e->script->name, pending_reason(plan, e))));
 		lint_report_script(run->lint, e->script);
+		/* a placeholder without a value would stop apply at this script */
+		if (run->placeholders)
+			placeholders_check_file(run->placeholders, e->script->file, e->script->name);
 	}
 	callbacks_would_run(run->callbacks, CALLBACK_AFTER_MIGRATE, NULL);
 	if (n > 0)
@@ -170,7 +174,14 @@ apply_body(TrackRun *run, void *arg)
 	plan = load_plan(run->dir, run->track, a->target, &real_dir, PLAN_FOR_RUN);
 	run->real_dir = real_dir;
 	run->callbacks = plan->set->callbacks;
-	run->lint = lint_before_run(plan, a->dry_run);
+	/*
+	 * Only a run with work reads a Flyway config: a no-op reads nothing.
+	 * Callbacks are work (beforeMigrate and afterMigrate run on every apply).
+	 */
+	if (plan->pending != NIL || run->callbacks != NIL)
+		run->placeholders = placeholders_for_dir(run->placeholder_args, plan->set->layout,
+												 run->dir, real_dir);
+	run->lint = lint_before_run(plan, a->dry_run, run->placeholders);
 
 	if (a->dry_run)
 	{
@@ -219,7 +230,7 @@ apply_body(TrackRun *run, void *arg)
 
 /*
  * CALL migrate.apply(dir, target, out_of_order, dry_run, track,
- *					  statement_timeout, confirm)
+ *					  statement_timeout, confirm, placeholders)
  */
 Datum
 migrate_apply(PG_FUNCTION_ARGS)
@@ -231,6 +242,7 @@ migrate_apply(PG_FUNCTION_ARGS)
 	char	   *track = required_arg(fcinfo, 4, "track");
 
 	char	   *statement_timeout = text_arg(fcinfo, 5);
+	Jsonb	   *placeholders = placeholders_arg(fcinfo, 7);
 
 	memset(&a, 0, sizeof(a));
 	a.out_of_order = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
@@ -249,6 +261,7 @@ migrate_apply(PG_FUNCTION_ARGS)
 		runs_skip(&run);
 	a.target = run_strdup(&run, target);
 	run.statement_timeout = run_strdup(&run, statement_timeout);
+	run.placeholder_args = placeholders_copy(placeholders, run.cxt);
 	run_locked(&run, apply_body, &a);
 	PG_RETURN_VOID();
 }

@@ -181,6 +181,18 @@ migrate_find_guc(const char *name)
 }
 #endif
 
+/*
+ * Every setting's record, placeholders too, as an array of *n.  PG 16 keeps
+ * the settings in a hash table and get_guc_variables returns a sorted copy
+ * with its length; before, it returned the table itself, whose length
+ * GetNumConfigOptions gives.
+ */
+#if PG_VERSION_NUM >= 160000
+#define migrate_guc_variables(n) get_guc_variables(n)
+#else
+#define migrate_guc_variables(n) (*(n) = GetNumConfigOptions(), get_guc_variables())
+#endif
+
 #endif							/* MIGRATE_COMPAT_H */
 
 /*

@@ -44,11 +44,14 @@
  * have run outside a transaction, so that verdict needs no second read of
  * the file either.  Memory stays bounded by the largest statement.
  *
- * Where the stream can be changed: pass_read sees every chunk of the
- * migration's file before the splitter does (a text transform, such as
- * Flyway's placeholders, belongs there), and pass_before_statement sees
- * every statement before it runs (transaction control, such as a BEGIN
- * ... COMMIT block in the middle of a file, belongs there).
+ * Where the stream can be changed: the reader replaces Flyway's
+ * placeholders (placeholders.c, when ScriptExec.placeholders is set), so
+ * every chunk pass_read sees, every statement and COPY's data, the
+ * history's text and lint are the replaced text, while the checksum is
+ * that of the file as written; pass_read sees every chunk of the
+ * migration's file before the splitter does, and pass_before_statement
+ * sees every statement before it runs (transaction control, such as a
+ * BEGIN ... COMMIT block in the middle of a file, belongs there).
  *
  *-------------------------------------------------------------------------
  */
@@ -96,6 +99,7 @@ typedef struct ExecFrame
 	struct ExecPass *pass;		/* the migration's own file: its pass; NULL for includes */
 	bool		stopped;		/* the pass stopped before a statement */
 	char	   *pass_why;		/* ... because the file must run outside a transaction */
+	const struct Placeholders *placeholders;	/* replaced in every file it reads */
 } ExecFrame;
 
 /* bytes of a line the marker and directive scans look at */
@@ -583,6 +587,9 @@ run_meta(ExecFrame *frame, Statement *st)
 	inner.cxt = frame->cxt;
 
 	reader = reader_open(file);
+	if (frame->placeholders)
+		reader_replace(reader, frame->placeholders, file->name);
+	inner.placeholders = frame->placeholders;
 	sp = splitter_create(include_read, reader);
 	execute_file(&inner, sp);
 	splitter_free(sp);
@@ -730,6 +737,9 @@ execute_open(ScriptExec *exec)
 	if (pass->lint)
 		lint_stream_begin(pass->lint, exec->script);
 	pass->reader = reader_open(exec->script->file);
+	/* a text transform: the splitter, the history's text and lint see its result */
+	if (exec->placeholders)
+		reader_replace(pass->reader, exec->placeholders, exec->script->name);
 	pass->sp = splitter_create(pass_read, pass);
 	/* the script's layout may add its tool's rules; an included file has psql's */
 	splitter_set_dialect(pass->sp, exec->script->file->split);
@@ -765,6 +775,7 @@ execute_script(ScriptExec *exec)
 	frame.base_dir = exec->base_dir ? exec->base_dir : dir;
 	frame.worker = exec->worker;
 	frame.pass = exec->pass;
+	frame.placeholders = exec->placeholders;
 
 	PG_TRY();
 	{
@@ -772,7 +783,8 @@ execute_script(ScriptExec *exec)
 	}
 	PG_CATCH();
 	{
-		exec->error_line = frame.error_line;
+		exec->error_line = frame.error_line ? frame.error_line :
+			reader_failed_line(exec->pass->reader);
 		exec->statements = frame.executed;
 		PG_RE_THROW();
 	}

@@ -26,6 +26,8 @@ typedef struct ScriptExec
 	struct WorkerSession *worker;	/* if set, statements run there, at top level */
 	bool		detect_nontx;	/* stop before a statement that needs top level */
 	struct LintRun *lint;		/* lint each statement as it goes (lint.h), or NULL */
+	const struct Placeholders *placeholders;	/* Flyway placeholders to replace
+												 * (placeholders.h), or NULL */
 	StringInfo	sql;			/* out: the text run, or NULL when too large */
 	char		checksum[MIGRATE_CHECKSUM_LEN]; /* out: of what was run */
 	FileIdentity identity;		/* out: of the file when it was opened */

@@ -36,6 +36,7 @@
 #include "callbacks.h"
 #include "drift.h"
 #include "migration.h"
+#include "placeholders.h"
 #include "run.h"
 #include "runs.h"
 #include "executor.h"
@@ -295,6 +296,8 @@ undo_body(TrackRun *run, void *arg)
 		return;
 	}
 	undo_check(plan, todo, a->target);
+	run->placeholders = placeholders_for_dir(run->placeholder_args, plan->set->layout,
+											 run->dir, real_dir);
 	staged_check_plan(todo, true);
 	source_check_readable(plan_scripts(todo, true));
 	callbacks_check(run->callbacks);
@@ -330,7 +333,7 @@ undo_body(TrackRun *run, void *arg)
 }
 
 /*
- * CALL migrate.undo(dir, target, version, track, confirm)
+ * CALL migrate.undo(dir, target, version, track, confirm, placeholders)
  */
 Datum
 migrate_undo(PG_FUNCTION_ARGS)
@@ -341,6 +344,7 @@ migrate_undo(PG_FUNCTION_ARGS)
 	char	   *target = text_arg(fcinfo, 1);
 	char	   *version = text_arg(fcinfo, 2);
 	char	   *track = required_arg(fcinfo, 3, "track");
+	Jsonb	   *placeholders = placeholders_arg(fcinfo, 5);
 
 	migrate_check_changing_call(fcinfo, text_arg(fcinfo, 4));
 	if (target && version)
@@ -357,6 +361,7 @@ migrate_undo(PG_FUNCTION_ARGS)
 	run_init(fcinfo, &run, dir, track);
 	a.target = run_strdup(&run, target);
 	a.version = run_strdup(&run, version);
+	run.placeholder_args = placeholders_copy(placeholders, run.cxt);
 	run_locked(&run, undo_body, &a);
 	PG_RETURN_VOID();
 }
@@ -376,6 +381,7 @@ migrate_validate(PG_FUNCTION_ARGS)
 	char	   *real_dir;
 	MigrationPlan *plan;
 	List	   *callbacks;
+	Placeholders *placeholders = NULL;
 	int			nestlevel;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -383,13 +389,16 @@ migrate_validate(PG_FUNCTION_ARGS)
 	plan = load_plan(dir, track, NULL, &real_dir, PLAN_VERIFY_ALL);
 	callbacks = plan->set->callbacks;
 	callbacks_check(callbacks);
+	/* callbacks get the settings' and the config's placeholder values */
+	if (callbacks != NIL)
+		placeholders = placeholders_for_dir(NULL, plan->set->layout, dir, real_dir);
 	nestlevel = NewGUCNestLevel();
-	callbacks_execute(callbacks, real_dir, CALLBACK_BEFORE_VALIDATE, NULL);
+	callbacks_execute(callbacks, real_dir, placeholders, CALLBACK_BEFORE_VALIDATE, NULL);
 	AtEOXact_GUC(false, nestlevel);
 	plan_validate(plan, track);
 	drift_validate();
 	nestlevel = NewGUCNestLevel();
-	callbacks_execute(callbacks, real_dir, CALLBACK_AFTER_VALIDATE, NULL);
+	callbacks_execute(callbacks, real_dir, placeholders, CALLBACK_AFTER_VALIDATE, NULL);
 	AtEOXact_GUC(false, nestlevel);
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
@@ -569,10 +578,10 @@ migrate_baseline(PG_FUNCTION_ARGS)
 }
 
 /*
- * CALL migrate.run(file): run one file from an allowed directory, once,
- * recording nothing (seed data for development).  Outside a transaction
- * block it commits when the file is done; its SET commands last until
- * then, as with psql -f.
+ * CALL migrate.run(file, confirm, placeholders): run one file from an
+ * allowed directory, once, recording nothing (seed data for development).
+ * Outside a transaction block it commits when the file is done; its SET
+ * commands last until then, as with psql -f.
  */
 Datum
 migrate_run(PG_FUNCTION_ARGS)
@@ -583,6 +592,7 @@ migrate_run(PG_FUNCTION_ARGS)
 	ScriptExec	exec;
 	TimestampTz start = GetCurrentTimestamp();
 	int			nestlevel;
+	Jsonb	   *placeholders = placeholders_arg(fcinfo, 2);
 
 	migrate_check_changing_call(fcinfo, text_arg(fcinfo, 1));
 	if (SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0) != SPI_OK_CONNECT)
@@ -601,6 +611,7 @@ migrate_run(PG_FUNCTION_ARGS)
 	memset(&exec, 0, sizeof(exec));
 	exec.script = &s;
 	exec.what = "file";
+	exec.placeholders = placeholders_for_file(placeholders, s.path);
 
 	drift_check_unseen();
 	nestlevel = NewGUCNestLevel();

@@ -54,6 +54,7 @@
 #include "history.h"
 #include "lint.h"
 #include "lint_int.h"
+#include "placeholders.h"
 #include "reader.h"
 #include "source.h"
 #include "splitter.h"
@@ -584,9 +585,13 @@ lint_read(void *arg, char *buf)
 	return n;
 }
 
-/* read and lint one script (the whole pre-run pass for one file) */
+/*
+ * read and lint one script (the whole pre-run pass for one file), with
+ * Flyway placeholders replaced as the run will (ph), or as it is (NULL)
+ */
 static void
-lint_read_script(LintState *ls, const SourceFile *file)
+lint_read_script(LintState *ls, const char *name, const SourceFile *file,
+				 const struct Placeholders *ph)
 {
 	MemoryContext stmtcxt = AllocSetContextCreate(CurrentMemoryContext, "migrate lint statement",
 												  ALLOCSET_DEFAULT_SIZES);
@@ -598,6 +603,8 @@ lint_read_script(LintState *ls, const SourceFile *file)
 	lr->ls = ls;
 	lr->lineno = 1;
 	lr->reader = reader_open(file);
+	if (ph)
+		reader_replace(lr->reader, ph, name);
 	sp = splitter_create(lint_read, lr);
 	splitter_set_dialect(sp, file->split);
 	for (;;)
@@ -623,7 +630,8 @@ lint_read_script(LintState *ls, const SourceFile *file)
  * judge releases what it held; the findings so far are kept.
  */
 static List *
-lint_script(LintState *ls, const char *name, const SourceFile *file)
+lint_script(LintState *ls, const char *name, const SourceFile *file,
+			const struct Placeholders *ph)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -633,7 +641,7 @@ lint_script(LintState *ls, const char *name, const SourceFile *file)
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		lint_read_script(ls, file);
+		lint_read_script(ls, name, file, ph);
 		ReleaseCurrentSubTransaction();
 	}
 	PG_CATCH();
@@ -674,10 +682,12 @@ report_finding(const LintFinding *f)
  * as one run (a table an earlier pending migration creates is new); with
  * migrate.lint = warn, only set up the run, which the migrations' own
  * passes feed (lint_stream_*).  NULL when migrate.lint is off (the dry run
- * lints all the same).
+ * lints all the same).  ph: the run's Flyway placeholders, so that lint
+ * judges the text that will run (a missing value stops lint in that file,
+ * and is left to the run).
  */
 LintRun *
-lint_before_run(MigrationPlan *plan, bool dry_run)
+lint_before_run(MigrationPlan *plan, bool dry_run, const struct Placeholders *ph)
 {
 	LintRun    *lr;
 	ListCell   *lc;
@@ -701,7 +711,7 @@ lint_before_run(MigrationPlan *plan, bool dry_run)
 	foreach(lc, plan->pending)
 	{
 		MigrationScript *s = ((PlanEntry *) lfirst(lc))->script;
-		List	   *findings = lint_script(lr->ls, s->name, s->file);
+		List	   *findings = lint_script(lr->ls, s->name, s->file, ph);
 		ListCell   *f;
 
 		if (findings == NIL)
@@ -1004,16 +1014,19 @@ migrate_lint(PG_FUNCTION_ARGS)
 	LintState  *ls;
 	char	   *real_dir;
 	ListCell   *lc;
+	Placeholders *ph;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	plan = load_plan(dir, track, NULL, &real_dir, PLAN_FOR_RUN);
+	/* the settings' and the config's placeholder values, as apply would take them */
+	ph = placeholders_for_dir(NULL, plan->set->layout, dir, real_dir);
 	ls = lint_run_create();
 	foreach(lc, plan->pending)
 	{
 		MigrationScript *s = ((PlanEntry *) lfirst(lc))->script;
 
-		put_findings(ts, desc, lint_script(ls, s->name, s->file));
+		put_findings(ts, desc, lint_script(ls, s->name, s->file, ph));
 	}
 	SPI_finish();
 	PG_RETURN_NULL();
@@ -1032,7 +1045,7 @@ migrate_lint_file(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	file = source_file(path);
-	put_findings(ts, desc, lint_script(lint_run_create(), path, file));
+	put_findings(ts, desc, lint_script(lint_run_create(), path, file, NULL));
 	SPI_finish();
 	PG_RETURN_NULL();
 }

@@ -33,7 +33,9 @@ extern const struct config_enum_entry lint_mode_options[];
 /* the findings of a run's pending migrations */
 typedef struct LintRun LintRun;
 
-extern LintRun *lint_before_run(MigrationPlan *plan, bool dry_run);
+struct Placeholders;			/* placeholders.h */
+extern LintRun *lint_before_run(MigrationPlan *plan, bool dry_run,
+								const struct Placeholders *ph);
 extern void lint_report_script(LintRun *lr, const MigrationScript *s);
 extern void lint_enforce(LintRun *lr, bool print);
 extern void lint_record_ignored(LintRun *lr, const char *track, const MigrationScript *s);

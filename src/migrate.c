@@ -283,6 +283,8 @@ define_protected(void)
 	}
 }
 
+static void warn_unknown_settings(void);
+
 void
 _PG_init(void)
 {
@@ -394,7 +396,41 @@ _PG_init(void)
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
-	MarkGUCPrefixReserved("migrate");
+	/*
+	 * Not MarkGUCPrefixReserved("migrate"): that would refuse (and remove)
+	 * migrate.placeholders.<name>, the settings that hold Flyway placeholder
+	 * values (placeholders.c), whose names only the user knows.  A misspelt
+	 * migrate.* setting set before the library loaded is warned about, as
+	 * EmitWarningsOnPlaceholders did.
+	 */
+	warn_unknown_settings();
+}
+
+/*
+ * A WARNING for each migrate.* placeholder setting that is neither one of
+ * ours nor a migrate.placeholders.<name> value.
+ */
+static void
+warn_unknown_settings(void)
+{
+	int			n;
+	struct config_generic **vars = migrate_guc_variables(&n);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		const char *name = vars[i]->name;
+
+		if ((vars[i]->flags & GUC_CUSTOM_PLACEHOLDER) &&
+			pg_strncasecmp(name, "migrate.", 8) == 0 &&
+			pg_strncasecmp(name, "migrate.placeholders.", 21) != 0)
+			ereport(WARNING,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("unrecognized configuration parameter \"%s\"", name),
+					 errdetail("migrate has no such setting; the only migrate.* settings it does "
+							   "not define are migrate.placeholders.<name>."),
+					 errhint("Check the spelling against the settings in migrate's README.")));
+	}
 }
 
 /*

@@ -10,7 +10,8 @@
  *	  named, classified    layout.c, layout_<tool>.c (sections:
  *	                       layout_sections.c)
  *	  read                 reader.c (chunks: BOM, CRLF, encoding, checksum,
- *	                       sections), checksum.c
+ *	                       sections), checksum.c, placeholders.c (Flyway's
+ *	                       ${name}, replaced in the stream)
  *	  planned              plan.c (scripts + history -> states, the work)
  *	  split                splitter.c
  *	  executed             executor.c (SPI; \i; errors at file and line),

@@ -36,6 +36,7 @@
 #include "migrate.h"
 #include "migration.h"
 #include "nontx.h"
+#include "placeholders.h"
 #include "progress.h"
 #include "run.h"
 #include "runs.h"
@@ -146,6 +147,7 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 	exec.base_dir = run->real_dir;
 	exec.detect_nontx = !nontx;
 	exec.lint = lint_stream_of(run->lint);
+	exec.placeholders = run->placeholders;
 
 	memset(&he, 0, sizeof(he));
 	he.track = run->track;
@@ -175,15 +177,23 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 
 	PG_TRY();
 	{
+		/*
+		 * The worker's statements cannot be taken back: a placeholder without
+		 * a value must stop the migration before the first of them runs.
+		 */
+		if (nontx && run->placeholders)
+			placeholders_check_file(run->placeholders, s->file, s->name);
 		/* the worker copies this session's settings, timeouts included */
 		if (nontx)
 			exec.worker = worker_start(s->name, oldcxt);
 		safety_lock_watch_start();
 		if (!nontx)
-			callbacks_execute(run->callbacks, run->real_dir, before_each, &cb_failed);
+			callbacks_execute(run->callbacks, run->real_dir, run->placeholders, before_each,
+							  &cb_failed);
 		execute_script(&exec);
 		if (!nontx && !exec.nontx_why)
-			callbacks_execute(run->callbacks, run->real_dir, after_each, &cb_failed);
+			callbacks_execute(run->callbacks, run->real_dir, run->placeholders, after_each,
+							  &cb_failed);
 		safety_lock_watch_stop();
 		if (exec.nontx_why)
 		{

@@ -18,6 +18,10 @@
  * reader_scan_lines lets the layouts look at every line of a file for
  * such markers without holding it.
  *
+ * A reader may also replace Flyway's placeholders (reader_replace,
+ * placeholders.c) in what it delivers: after the checksum, which stays
+ * that of the text as written.
+ *
  * This file knows nothing of layouts or SPI.
  *
  *-------------------------------------------------------------------------
@@ -30,6 +34,7 @@
 
 #include "checksum.h"
 #include "compat.h"
+#include "placeholders.h"
 #include "reader.h"
 #include "source.h"
 
@@ -60,6 +65,7 @@ struct ScriptReader
 	int			line;			/* lines of the file normalized so far, for errors */
 	ScriptDigest digest;
 	LineBuffer *lines;			/* NULL unless read line by line */
+	PlaceholderStream *replace; /* Flyway placeholders replaced, or NULL */
 };
 
 /*
@@ -77,6 +83,7 @@ reader_start(ScriptReader *r, const SourceFile *file)
 	r->pending_cr = false;
 	r->line = 0;
 	r->lines = NULL;
+	r->replace = NULL;
 	if (file->section)
 	{
 		r->lines = palloc0(sizeof(LineBuffer));
@@ -355,13 +362,11 @@ read_section(ScriptReader *r, char *out)
 	return n;
 }
 
-/*
- * Read the next chunk of the script's text into out (READER_CHUNK + 1
- * bytes): the whole file, or its section.  Returns 0 at the end.
- */
-size_t
-reader_read(ScriptReader *r, char *out)
+/* the next chunk of the script's text as written (checksummed on the way) */
+static size_t
+read_text(void *arg, char *out)
 {
+	ScriptReader *r = (ScriptReader *) arg;
 	size_t		n;
 
 	if (r->file->section)
@@ -369,6 +374,37 @@ reader_read(ScriptReader *r, char *out)
 	n = read_normalized(r, out);
 	digest_update(&r->digest, out, n);
 	return n;
+}
+
+/*
+ * Read the next chunk of the script's text into out (READER_CHUNK + 1
+ * bytes): the whole file, or its section, with its placeholders replaced
+ * if reader_replace asked for it.  Returns 0 at the end.
+ */
+size_t
+reader_read(ScriptReader *r, char *out)
+{
+	if (r->replace)
+		return placeholders_read(r->replace, out, read_text, r);
+	return read_text(r, out);
+}
+
+/*
+ * From now on, deliver the script (called name in messages) with Flyway's
+ * placeholders replaced (placeholders.c).  The checksum stays that of the
+ * text as written.
+ */
+void
+reader_replace(ScriptReader *r, const struct Placeholders *ph, const char *name)
+{
+	r->replace = placeholders_stream(ph, name);
+}
+
+/* the line of a placeholder that had no value, or 0 */
+int
+reader_failed_line(ScriptReader *r)
+{
+	return r->replace ? placeholders_failed_line(r->replace) : 0;
 }
 
 /* end reading: close the file, finish the checksum (which frees its context) */

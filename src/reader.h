@@ -41,6 +41,8 @@ typedef bool (*LineVisitor) (void *arg, int lineno, const char *line, size_t len
 
 typedef struct ScriptReader ScriptReader;
 
+struct Placeholders;			/* placeholders.h */
+
 extern ScriptReader *reader_open(const SourceFile *file);
 extern size_t reader_read(ScriptReader *r, char *out);
 extern void reader_close(ScriptReader *r, char *checksum);
@@ -50,5 +52,7 @@ extern const FileIdentity *reader_identity(ScriptReader *r);
 extern char *reader_read_all(const SourceFile *file, size_t *len, char *checksum);
 extern SourceFile *reader_section(const SourceFile *file, SectionMarker marker, int which);
 extern void reader_scan_lines(const SourceFile *file, LineVisitor visit, void *arg);
+extern void reader_replace(ScriptReader *r, const struct Placeholders *ph, const char *name);
+extern int	reader_failed_line(ScriptReader *r);
 
 #endif							/* MIGRATE_READER_H */

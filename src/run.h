@@ -11,6 +11,7 @@
 #define MIGRATE_RUN_H
 
 #include "fmgr.h"
+#include "utils/jsonb.h"
 
 #include "migrate.h"
 #include "plan.h"
@@ -31,6 +32,9 @@ typedef struct TrackRun
 	struct RunRecord *record;	/* its row of migrate.runs, or NULL (runs.h) */
 	List	   *callbacks;		/* the directory's callback scripts (callbacks.h) */
 	bool		callbacks_ran;	/* an event's callback scripts started */
+	Jsonb	   *placeholder_args; /* the call's placeholders => object, or NULL */
+	const struct Placeholders *placeholders;	/* what its scripts replace
+												 * (placeholders.h), or NULL */
 	MemoryContext cxt;			/* survives the commits of the run */
 } TrackRun;
 

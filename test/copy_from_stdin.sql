@@ -29,7 +29,7 @@ CREATE TABLE public.secured (a int);
 DROP ROLE IF EXISTS migrate_copy_role;
 CREATE ROLE migrate_copy_role;
 GRANT USAGE ON SCHEMA migrate TO migrate_copy_role;
-GRANT EXECUTE ON PROCEDURE migrate.apply(text, text, boolean, boolean, text, text, text) TO migrate_copy_role;
+GRANT EXECUTE ON PROCEDURE migrate.apply(text, text, boolean, boolean, text, text, text, jsonb) TO migrate_copy_role;
 GRANT SELECT, INSERT ON migrate.history TO migrate_copy_role;
 GRANT USAGE ON SEQUENCE migrate.history_rank_seq TO migrate_copy_role;
 
@@ -66,7 +66,7 @@ SELECT is((SELECT count(*)::int FROM public.secured), 0, 'and loads nothing');
 REVOKE ALL ON public.secured FROM migrate_copy_role;
 DROP POLICY only_two ON public.secured;
 REVOKE ALL ON SCHEMA migrate FROM migrate_copy_role;
-REVOKE ALL ON PROCEDURE migrate.apply(text, text, boolean, boolean, text, text, text) FROM migrate_copy_role;
+REVOKE ALL ON PROCEDURE migrate.apply(text, text, boolean, boolean, text, text, text, jsonb) FROM migrate_copy_role;
 REVOKE ALL ON migrate.history FROM migrate_copy_role;
 REVOKE ALL ON SEQUENCE migrate.history_rank_seq FROM migrate_copy_role;
 DROP ROLE migrate_copy_role;

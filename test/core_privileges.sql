@@ -13,7 +13,7 @@ SELECT current_setting('migrate.allowed_dirs') AS after_load \gset
 \i test/include/files.psql
 SELECT plan(12);
 
-SELECT ok(NOT has_function_privilege('public', 'migrate.apply(text,text,boolean,boolean,text,text,text)', 'EXECUTE'),
+SELECT ok(NOT has_function_privilege('public', 'migrate.apply(text,text,boolean,boolean,text,text,text,jsonb)', 'EXECUTE'),
           'PUBLIC cannot execute apply');
 SELECT ok(NOT has_function_privilege('public', 'migrate.status(text,text)', 'EXECUTE'),
           'PUBLIC cannot execute status');
@@ -24,7 +24,7 @@ SELECT is((SELECT count(*)::int FROM pg_proc p WHERE p.pronamespace = 'migrate':
           'every routine has an explicit ACL (no default PUBLIC EXECUTE)');
 SELECT ok(NOT has_table_privilege('public', 'migrate.history', 'SELECT'), 'PUBLIC cannot read the history');
 SELECT ok(NOT has_schema_privilege('public', 'migrate', 'USAGE'), 'PUBLIC cannot use the schema');
-SELECT is((SELECT prosecdef FROM pg_proc WHERE oid = 'migrate.apply(text,text,boolean,boolean,text,text,text)'::regprocedure),
+SELECT is((SELECT prosecdef FROM pg_proc WHERE oid = 'migrate.apply(text,text,boolean,boolean,text,text,text,jsonb)'::regprocedure),
           false, 'apply is not SECURITY DEFINER (it must be able to commit)');
 
 SET ROLE migrate_test_nobody;

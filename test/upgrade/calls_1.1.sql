@@ -9,3 +9,11 @@ SELECT track, call, applied, version, outcome FROM migrate.runs
 WHERE track LIKE :'track' || '%' ORDER BY id;
 SELECT version, pending, failed, dirty, last_call, last_outcome, last_error
 FROM migrate.summary(:'app', track => :'track');
+
+-- Flyway placeholders (issue 15): apply, undo and run take placeholders =>
+\set seed_placeholders :fx '/seed_placeholders.sql'
+CALL migrate.run(:'seed_placeholders', placeholders => '{"table": "up_placeholder"}');
+SELECT to_regclass('public.up_placeholder') IS NOT NULL AS placeholder_replaced;
+DROP TABLE public.up_placeholder;
+CALL migrate.apply(:'app', track => :'track' || '_ph', placeholders => '{"unused": "x"}');
+CALL migrate.undo(:'app', target => '0', track => :'track' || '_ph', placeholders => '{"unused": "x"}');
