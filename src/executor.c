@@ -15,8 +15,10 @@
  *
  * A file's own transaction wrapper is absorbed: BEGIN or START
  * TRANSACTION as its first statement and COMMIT or END as its last are
- * skipped, since the migration already runs in a transaction; any other
- * transaction control is an error naming its line.  psql's \i and \ir
+ * skipped, since the migration already runs in a transaction.  Any other
+ * transaction control in the migration's own file makes it run outside a
+ * transaction (txblocks.c); in a file it includes, or in migrate.run, it
+ * is an error naming its line.  psql's \i and \ir
  * include a file from an allowed directory; \restrict and \unrestrict
  * (which pg_dump writes around a plain dump) forbid meta-commands between
  * them, as in psql; any other meta-command is an error.  COPY ... FROM
@@ -44,11 +46,15 @@
  * have run outside a transaction, so that verdict needs no second read of
  * the file either.  Memory stays bounded by the largest statement.
  *
+ * The file's own transaction control is judged there too (txblocks.c):
+ * a BEGIN after other statements, a statement after a COMMIT, a ROLLBACK
+ * or a SAVEPOINT stops the pass the same way, and the file runs outside a
+ * transaction in BEGIN ... COMMIT blocks, as psql runs it.
+ *
  * Where the stream can be changed: pass_read sees every chunk of the
  * migration's file before the splitter does (a text transform, such as
  * Flyway's placeholders, belongs there), and pass_before_statement sees
- * every statement before it runs (transaction control, such as a BEGIN
- * ... COMMIT block in the middle of a file, belongs there).
+ * every statement before it runs.
  *
  *-------------------------------------------------------------------------
  */
@@ -72,6 +78,7 @@
 #include "source.h"
 #include "splitter.h"
 #include "staged.h"
+#include "txblocks.h"
 #include "worker.h"
 
 /* how deep \i may nest */
@@ -121,6 +128,7 @@ typedef struct ExecPass
 	bool		scanning;		/* execute_scan_rest: look, run nothing */
 	int			chunks;			/* chunks read so far */
 	char	   *ahead_why;		/* the first chunk says: outside a transaction */
+	TxShape		shape;			/* the file's own transaction control so far */
 	MemoryContext cxt;			/* lives as long as the pass */
 } ExecPass;
 
@@ -254,11 +262,11 @@ pass_read(void *arg, char *buf)
 
 /*
  * Before a statement of the migration's own file runs: must the file run
- * outside a transaction (another tool's marker seen, or this statement
- * can only run at top level)?  Then return the reason, and the statement
- * does not run.  Otherwise lint it (printing its findings), from the same
- * parse tree.  This is the place for transaction control in the middle of
- * a file (BEGIN ... COMMIT blocks): every statement passes here first.
+ * outside a transaction (another tool's marker seen, transaction control
+ * other than a leading BEGIN and a trailing COMMIT (txblocks.c), or this
+ * statement can only run at top level)?  Then return the reason, and the
+ * statement does not run.  Otherwise lint it (printing its findings),
+ * from the same parse tree.
  */
 static char *
 pass_before_statement(ExecPass *pass, const Statement *st)
@@ -272,6 +280,13 @@ pass_before_statement(ExecPass *pass, const Statement *st)
 		return psprintf("the marker \"%s\" at line %d", pass->marker, pass->marker_line);
 	if (pass->detect_nontx && pass->ahead_why)
 		return pass->ahead_why;
+	if (pass->detect_nontx)
+	{
+		char	   *why = txblocks_next(&pass->shape, st);
+
+		if (why)
+			return why;
+	}
 	if (for_nontx || for_lint)
 		parsed = statement_parse(st->text);
 	if (for_nontx)
