@@ -129,6 +129,7 @@ typedef struct ExecPass
 	int			chunks;			/* chunks read so far */
 	char	   *ahead_why;		/* the first chunk says: outside a transaction */
 	TxShape		shape;			/* the file's own transaction control so far */
+	int			split;			/* the splitter's dialect (SPLIT_*) */
 	MemoryContext cxt;			/* lives as long as the pass */
 } ExecPass;
 
@@ -152,15 +153,20 @@ pass_line(ExecPass *pass, const char *line, size_t len)
 /*
  * A look ahead at the first chunk of the file (text[0..len), the file
  * itself when eof), before any of it runs: the first statement in it that
- * needs top level, as "what at line N", or NULL.  So a file that must run
- * outside a transaction is known before its first statement in the
- * common case (its top-level statement within its first READER_CHUNK
- * bytes), and nothing runs twice.  The chunk is split on its own; the
- * statement it cuts at its end is left for the pass to judge.  Only
- * called when nontx_text_may_need finds a word that could make one.
+ * needs top level (when top_level), or that shows transaction control
+ * other than a leading BEGIN and a trailing COMMIT (when blocks), as the
+ * reason the pass would give, or NULL.  So a file that must run outside a
+ * transaction is known before its first statement in the common case (the
+ * statement that says so within its first READER_CHUNK bytes), and
+ * nothing runs twice (a Prisma block that rewrites a table, say).  The
+ * chunk is split on its own, with the file's dialect; the statement it
+ * cuts at its end is left for the pass to judge.  Only called when
+ * nontx_text_may_need or txblocks_text_may_need finds a word that could
+ * make one.
  */
 static char *
-look_ahead(const char *text, size_t len, bool eof, MemoryContext result_cxt)
+look_ahead(const char *text, size_t len, bool eof, bool top_level, bool blocks,
+		   int split, MemoryContext result_cxt)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	MemoryContext tmp = AllocSetContextCreate(cxt, "migrate look ahead", ALLOCSET_DEFAULT_SIZES);
@@ -171,13 +177,23 @@ look_ahead(const char *text, size_t len, bool eof, MemoryContext result_cxt)
 	{
 		Splitter   *sp = splitter_create_text(pnstrdup(text, len), len);
 		Statement	st;
+		TxShape		shape;
 
+		memset(&shape, 0, sizeof(shape));
+		splitter_set_dialect(sp, split);
 		while (why == NULL && splitter_next(sp, &st))
 		{
 			ListCell   *lc;
+			char	   *w;
 
-			if (st.kind != STMT_SQL || !nontx_may_need(&st) ||
-				(!eof && (st.len == 0 || st.text[st.len - 1] != ';')))
+			if (!eof && st.kind == STMT_SQL && (st.len == 0 || st.text[st.len - 1] != ';'))
+				continue;		/* cut by the chunk's end */
+			if (blocks && (w = txblocks_next(&shape, &st)) != NULL)
+			{
+				why = MemoryContextStrdup(result_cxt, w);
+				break;
+			}
+			if (!top_level || st.kind != STMT_SQL || !nontx_may_need(&st))
 				continue;
 			foreach(lc, statement_parse(st.text))
 			{
@@ -234,8 +250,15 @@ pass_read(void *arg, char *buf)
 		else
 			appendBinaryStringInfo(pass->keep, buf, n);
 	}
-	if (pass->detect_nontx && pass->chunks++ == 0 && n > 0 && nontx_text_may_need(buf, n))
-		pass->ahead_why = look_ahead(buf, n, n < READER_CHUNK / 2, pass->cxt);
+	if (pass->detect_nontx && pass->chunks++ == 0 && n > 0)
+	{
+		bool		top_level = nontx_text_may_need(buf, n);
+		bool		blocks = txblocks_text_may_need(buf, n);
+
+		if (top_level || blocks)
+			pass->ahead_why = look_ahead(buf, n, n < READER_CHUNK / 2, top_level, blocks,
+										 pass->split, pass->cxt);
+	}
 	if (!pass->detect_nontx && pass->lint == NULL)
 		return n;
 	while (p < end)
@@ -747,7 +770,8 @@ execute_open(ScriptExec *exec)
 	pass->reader = reader_open(exec->script->file);
 	pass->sp = splitter_create(pass_read, pass);
 	/* the script's layout may add its tool's rules; an included file has psql's */
-	splitter_set_dialect(pass->sp, exec->script->file->split);
+	pass->split = exec->script->file->split;
+	splitter_set_dialect(pass->sp, pass->split);
 	exec->pass = pass;
 }
 

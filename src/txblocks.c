@@ -165,3 +165,39 @@ txblocks_commits(const Statement *st, bool in_block)
 			return true;
 	}
 }
+
+/*
+ * Could text[0..len) hold transaction control that makes a file run
+ * outside a transaction?  Only if one of the words that end a block or
+ * work inside one is in it: COMMIT, ROLLBACK, ABORT, SAVEPOINT, RELEASE.
+ * A cheap look at the first chunk of a file before any of it runs (a
+ * BEGIN ... END block, or a BEGIN with options and no COMMIT, is found
+ * as the pass reaches it); false positives only cost a closer look.
+ */
+bool
+txblocks_text_may_need(const char *text, size_t len)
+{
+	static const char *const words[] = {
+		"commit", "rollback", "abort", "savepoint", "release", NULL
+	};
+	const char *p;
+	const char *end = text + len;
+	int			i;
+
+	for (p = text; p < end; p++)
+	{
+		char		c = *p | 0x20;	/* ASCII lower case; no other byte matches */
+
+		if (c != 'c' && c != 'r' && c != 'a' && c != 's')
+			continue;
+		for (i = 0; words[i]; i++)
+		{
+			size_t		wl = strlen(words[i]);
+
+			if (c == words[i][0] && (size_t) (end - p) >= wl &&
+				pg_strncasecmp(p, words[i], wl) == 0)
+				return true;
+		}
+	}
+	return false;
+}

@@ -20,5 +20,6 @@ typedef struct TxShape
 
 extern char *txblocks_next(TxShape *shape, const Statement *st);
 extern bool txblocks_commits(const Statement *st, bool in_block);
+extern bool txblocks_text_may_need(const char *text, size_t len);
 
 #endif							/* MIGRATE_TXBLOCKS_H */

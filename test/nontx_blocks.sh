@@ -237,7 +237,35 @@ expect "$out" 'CONTEXT:  migration V2__cic_in_block.sql, line 3'
 [[ $(sql "$db" "SELECT count(*) || ':' || (SELECT state FROM migrate.status('$fx/blocks_cic') WHERE version = '2') FROM c") == 0:failed ]] ||
     fail "the block rolled back; failed, not dirty"
 
-# ---- 8. apply in the caller's transaction block refuses such a file ----
+# ---- 8. nothing runs twice: the first chunk of the file tells before anything runs ----
+db=blocks_once
+newdb "$db"
+apply "$db" "$fx/blocks_once" || fail "apply blocks_once"
+[[ $(sql "$db" "SELECT last_value FROM once_seq") == 2 ]] ||
+    fail "each block ran once (nextval is not rolled back by a restart)"
+
+# ... and a file that shows it past its first chunk (64 kB) ran its first
+# block in a transaction: that is rolled back, and the file runs again from
+# its start, each statement once in the end
+d=$fx/blocks_late
+mkdir -p "$d"
+{
+    echo "BEGIN;"
+    echo "CREATE TABLE late (a int);"
+    echo "INSERT INTO late VALUES (1);"
+    echo "COMMIT;"
+    for ((i = 0; i < 1200; i++)); do
+        echo "-- padding line $i, padding line $i, padding line $i, padding line $i"
+    done
+    echo "INSERT INTO late VALUES (2);"
+} >"$d/V1__late.sql"
+chmod -R go+rX "$d"
+apply "$db" "$d" late || fail "apply blocks_late"
+expect "$out" '"COMMIT" at line 4 is followed by more statements'
+[[ $(sql "$db" "SELECT string_agg(a::text, ',' ORDER BY a) FROM late") == 1,2 ]] ||
+    fail "each statement of the late file counts once"
+
+# ---- 9. apply in the caller's transaction block refuses such a file ----
 db=blocks_atomic
 newdb "$db"
 if mig_psql -d "$db" >"$out" 2>&1 <<SQL; then
