@@ -15,8 +15,10 @@
  *
  * A file's own transaction wrapper is absorbed: BEGIN or START
  * TRANSACTION as its first statement and COMMIT or END as its last are
- * skipped, since the migration already runs in a transaction; any other
- * transaction control is an error naming its line.  psql's \i and \ir
+ * skipped, since the migration already runs in a transaction.  Any other
+ * transaction control in the migration's own file makes it run outside a
+ * transaction (txblocks.c); in a file it includes, or in migrate.run, it
+ * is an error naming its line.  psql's \i and \ir
  * include a file from an allowed directory; \restrict and \unrestrict
  * (which pg_dump writes around a plain dump) forbid meta-commands between
  * them, as in psql; any other meta-command is an error.  COPY ... FROM
@@ -44,14 +46,16 @@
  * have run outside a transaction, so that verdict needs no second read of
  * the file either.  Memory stays bounded by the largest statement.
  *
- * Where the stream can be changed: the reader replaces Flyway's
- * placeholders (placeholders.c, when ScriptExec.placeholders is set), so
- * every chunk pass_read sees, every statement and COPY's data, the
- * history's text and lint are the replaced text, while the checksum is
- * that of the file as written; pass_read sees every chunk of the
- * migration's file before the splitter does, and pass_before_statement
- * sees every statement before it runs (transaction control, such as a
- * BEGIN ... COMMIT block in the middle of a file, belongs there).
+ * The file's own transaction control is judged there too (txblocks.c):
+ * a BEGIN after other statements, a statement after a COMMIT, a ROLLBACK
+ * or a SAVEPOINT stops the pass the same way, and the file runs outside a
+ * transaction in BEGIN ... COMMIT blocks, as psql runs it.
+ *
+ * Where the stream is changed: the reader replaces Flyway's placeholders
+ * (placeholders.c, when ScriptExec.placeholders is set), so every chunk
+ * pass_read sees, every statement and COPY's data, the history's text and
+ * lint are the replaced text, while the checksum is that of the file as
+ * written; pass_before_statement sees every statement before it runs.
  *
  *-------------------------------------------------------------------------
  */
@@ -75,6 +79,7 @@
 #include "source.h"
 #include "splitter.h"
 #include "staged.h"
+#include "txblocks.h"
 #include "worker.h"
 
 /* how deep \i may nest */
@@ -125,6 +130,9 @@ typedef struct ExecPass
 	bool		scanning;		/* execute_scan_rest: look, run nothing */
 	int			chunks;			/* chunks read so far */
 	char	   *ahead_why;		/* the first chunk says: outside a transaction */
+	bool		replacing;		/* the reader replaces placeholders */
+	TxShape		shape;			/* the file's own transaction control so far */
+	int			split;			/* the splitter's dialect (SPLIT_*) */
 	MemoryContext cxt;			/* lives as long as the pass */
 } ExecPass;
 
@@ -148,15 +156,20 @@ pass_line(ExecPass *pass, const char *line, size_t len)
 /*
  * A look ahead at the first chunk of the file (text[0..len), the file
  * itself when eof), before any of it runs: the first statement in it that
- * needs top level, as "what at line N", or NULL.  So a file that must run
- * outside a transaction is known before its first statement in the
- * common case (its top-level statement within its first READER_CHUNK
- * bytes), and nothing runs twice.  The chunk is split on its own; the
- * statement it cuts at its end is left for the pass to judge.  Only
- * called when nontx_text_may_need finds a word that could make one.
+ * needs top level (when top_level), or that shows transaction control
+ * other than a leading BEGIN and a trailing COMMIT (when blocks), as the
+ * reason the pass would give, or NULL.  So a file that must run outside a
+ * transaction is known before its first statement in the common case (the
+ * statement that says so within its first READER_CHUNK bytes), and
+ * nothing runs twice (a Prisma block that rewrites a table, say).  The
+ * chunk is split on its own, with the file's dialect; the statement it
+ * cuts at its end is left for the pass to judge.  Only called when
+ * nontx_text_may_need or txblocks_text_may_need finds a word that could
+ * make one.
  */
 static char *
-look_ahead(const char *text, size_t len, bool eof, MemoryContext result_cxt)
+look_ahead(const char *text, size_t len, bool eof, bool top_level, bool blocks,
+		   int split, MemoryContext result_cxt)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	MemoryContext tmp = AllocSetContextCreate(cxt, "migrate look ahead", ALLOCSET_DEFAULT_SIZES);
@@ -167,13 +180,23 @@ look_ahead(const char *text, size_t len, bool eof, MemoryContext result_cxt)
 	{
 		Splitter   *sp = splitter_create_text(pnstrdup(text, len), len);
 		Statement	st;
+		TxShape		shape;
 
+		memset(&shape, 0, sizeof(shape));
+		splitter_set_dialect(sp, split);
 		while (why == NULL && splitter_next(sp, &st))
 		{
 			ListCell   *lc;
+			char	   *w;
 
-			if (st.kind != STMT_SQL || !nontx_may_need(&st) ||
-				(!eof && (st.len == 0 || st.text[st.len - 1] != ';')))
+			if (!eof && st.kind == STMT_SQL && (st.len == 0 || st.text[st.len - 1] != ';'))
+				continue;		/* cut by the chunk's end */
+			if (blocks && (w = txblocks_next(&shape, &st)) != NULL)
+			{
+				why = MemoryContextStrdup(result_cxt, w);
+				break;
+			}
+			if (!top_level || st.kind != STMT_SQL || !nontx_may_need(&st))
 				continue;
 			foreach(lc, statement_parse(st.text))
 			{
@@ -230,8 +253,21 @@ pass_read(void *arg, char *buf)
 		else
 			appendBinaryStringInfo(pass->keep, buf, n);
 	}
-	if (pass->detect_nontx && pass->chunks++ == 0 && n > 0 && nontx_text_may_need(buf, n))
-		pass->ahead_why = look_ahead(buf, n, n < READER_CHUNK / 2, pass->cxt);
+	if (pass->detect_nontx && pass->chunks++ == 0 && n > 0)
+	{
+		bool		top_level = nontx_text_may_need(buf, n);
+		bool		blocks = txblocks_text_may_need(buf, n);
+
+		/*
+		 * A short first chunk is the whole file, unless placeholders made
+		 * it short: then its last statement is left to the pass.
+		 */
+		bool		eof = n < READER_CHUNK / 2 && !pass->replacing;
+
+		if (top_level || blocks)
+			pass->ahead_why = look_ahead(buf, n, eof, top_level, blocks,
+										 pass->split, pass->cxt);
+	}
 	if (!pass->detect_nontx && pass->lint == NULL)
 		return n;
 	while (p < end)
@@ -258,11 +294,11 @@ pass_read(void *arg, char *buf)
 
 /*
  * Before a statement of the migration's own file runs: must the file run
- * outside a transaction (another tool's marker seen, or this statement
- * can only run at top level)?  Then return the reason, and the statement
- * does not run.  Otherwise lint it (printing its findings), from the same
- * parse tree.  This is the place for transaction control in the middle of
- * a file (BEGIN ... COMMIT blocks): every statement passes here first.
+ * outside a transaction (another tool's marker seen, transaction control
+ * other than a leading BEGIN and a trailing COMMIT (txblocks.c), or this
+ * statement can only run at top level)?  Then return the reason, and the
+ * statement does not run.  Otherwise lint it (printing its findings),
+ * from the same parse tree.
  */
 static char *
 pass_before_statement(ExecPass *pass, const Statement *st)
@@ -276,6 +312,13 @@ pass_before_statement(ExecPass *pass, const Statement *st)
 		return psprintf("the marker \"%s\" at line %d", pass->marker, pass->marker_line);
 	if (pass->detect_nontx && pass->ahead_why)
 		return pass->ahead_why;
+	if (pass->detect_nontx)
+	{
+		char	   *why = txblocks_next(&pass->shape, st);
+
+		if (why)
+			return why;
+	}
 	if (for_nontx || for_lint)
 		parsed = statement_parse(st->text);
 	if (for_nontx)
@@ -739,10 +782,14 @@ execute_open(ScriptExec *exec)
 	pass->reader = reader_open(exec->script->file);
 	/* a text transform: the splitter, the history's text and lint see its result */
 	if (exec->placeholders)
+	{
 		reader_replace(pass->reader, exec->placeholders, exec->script->name);
+		pass->replacing = true;
+	}
 	pass->sp = splitter_create(pass_read, pass);
 	/* the script's layout may add its tool's rules; an included file has psql's */
-	splitter_set_dialect(pass->sp, exec->script->file->split);
+	pass->split = exec->script->file->split;
+	splitter_set_dialect(pass->sp, pass->split);
 	exec->pass = pass;
 }
 

@@ -16,7 +16,8 @@
  *	  split                splitter.c
  *	  executed             executor.c (SPI; \i; errors at file and line),
  *	                       copy.c (COPY ... FROM STDIN), nontx.c and
- *	                       worker.c (statements that need top level)
+ *	                       worker.c (statements that need top level),
+ *	                       txblocks.c (a file's BEGIN ... COMMIT blocks)
  *	  recorded             history.c (every write to our tables)
  * Around them: migration.c carries out one migration end to end (its
  * transaction or subtransaction, settings, retries, worker, history row);

@@ -211,7 +211,7 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 		else
 		{
 			if (nontx)
-				worker_finish(exec.worker);
+				worker_finish(exec.worker, &exec.error_line);
 			/* known beforehand only for a repeatable script (the plan needed it) */
 			if (s->checksum[0] != '\0' && strcmp(exec.checksum, s->checksum) != 0)
 				ereport(ERROR,

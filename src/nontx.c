@@ -14,7 +14,9 @@
  * notransaction" (sql-migrate, for its up or down section), ".autocommit."
  * in its name, or a marker its layout found beside it
  * (MigrationScript.nontx_marker: diesel's metadata.toml with
- * run_in_transaction = false).  Statements are judged from their raw parse tree, in the
+ * run_in_transaction = false), or when its own transaction control is more
+ * than a leading BEGIN and a trailing COMMIT (BEGIN ... COMMIT blocks,
+ * txblocks.c).  Statements are judged from their raw parse tree, in the
  * one pass that runs the file (executor.c): the file starts in a
  * transaction, and the first statement that needs top level (or a
  * marker) stops it before that statement runs; migration.c rolls back

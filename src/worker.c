@@ -60,6 +60,7 @@
 
 #include "compat.h"
 #include "migrate.h"
+#include "txblocks.h"
 #include "worker.h"
 
 /* identifies our shared memory segments ("migw") */
@@ -142,6 +143,8 @@ struct WorkerSession
 	shm_mq_handle *to_worker;
 	shm_mq_handle *from_worker;
 	char		txstatus;		/* after the last statement: I, T or E */
+	int			block_line;		/* line of the BEGIN of the block open, or 0 */
+	const char *block_file;		/* the file it is in */
 	WorkerProgress progress;
 };
 
@@ -490,6 +493,7 @@ worker_run(WorkerSession *ws, const Statement *st, const char *file)
 {
 	StringInfoData msg;
 	shm_mq_result res;
+	bool		in_block = ws->txstatus != 'I';
 
 	if (st->copy_from_stdin)
 		ereport(ERROR,
@@ -511,8 +515,17 @@ worker_run(WorkerSession *ws, const Statement *st, const char *file)
 		worker_vanished(ws);
 
 	ws->progress.statements++;
-	/* outside a transaction block, the statement is committed */
-	if (ws->txstatus == 'I')
+	if (!in_block && ws->txstatus != 'I')
+	{
+		/* the file's own BEGIN opened a block: remember where, for worker_finish */
+		MemoryContext old = MemoryContextSwitchTo(ws->cxt);
+
+		ws->block_line = st->line;
+		ws->block_file = pstrdup(file);
+		MemoryContextSwitchTo(old);
+	}
+	/* outside a transaction block, the statement (or the block it ended) is committed */
+	if (ws->txstatus == 'I' && txblocks_commits(st, in_block))
 	{
 		MemoryContext old = MemoryContextSwitchTo(ws->cxt);
 
@@ -543,11 +556,14 @@ wait_until_gone(WorkerSession *ws)
 
 /*
  * The file is done: let the worker end, wait for it, and release the
- * shared memory.  A transaction block the file left open is rolled back
- * by the worker's exit, and is an error here.
+ * shared memory.  A transaction block the file left open (a BEGIN with no
+ * COMMIT) is rolled back by the worker's exit, as psql's exit would roll
+ * it back, and is an error here: the statements in it did not happen,
+ * yet the migration would be recorded as applied.  *error_line is then
+ * the line of its BEGIN.
  */
 void
-worker_finish(WorkerSession *ws)
+worker_finish(WorkerSession *ws, int *error_line)
 {
 	char		end = MSG_END;
 	bool		open_block = ws->txstatus != 'I';
@@ -564,11 +580,22 @@ worker_finish(WorkerSession *ws)
 	ws->seg = NULL;
 
 	if (open_block)
+	{
+		bool		own = ws->block_file == NULL || strcmp(ws->block_file, ws->script) == 0;
+
+		*error_line = own ? ws->block_line : 0;
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
 				 errmsg("migration \"%s\" ends inside a transaction block", ws->script),
-				 errdetail("Its statements since the last BEGIN were rolled back when it ended."),
-				 errhint("End the transaction block with COMMIT.")));
+				 own ?
+				 errdetail("The transaction block that BEGIN at line %d opened was never ended; "
+						   "its statements were rolled back when the migration ended.",
+						   ws->block_line) :
+				 errdetail("The transaction block that BEGIN at line %d of included file %s "
+						   "opened was never ended; its statements were rolled back when the "
+						   "migration ended.", ws->block_line, ws->block_file),
+				 errhint("End the transaction block with COMMIT at the end of the file.")));
+	}
 }
 
 /*

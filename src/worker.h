@@ -24,7 +24,7 @@ typedef struct WorkerProgress
 
 extern WorkerSession *worker_start(const char *script, MemoryContext cxt);
 extern void worker_run(WorkerSession *ws, const Statement *st, const char *file);
-extern void worker_finish(WorkerSession *ws);
+extern void worker_finish(WorkerSession *ws, int *error_line);
 extern void worker_stop(WorkerSession *ws);
 extern WorkerProgress worker_progress(const WorkerSession *ws);
 
