@@ -634,9 +634,9 @@ layout_classify(List *files)
 
 	/*
 	 * Each layout parses each file's name to answer, and keeps nothing of
-	 * it: over 10 000 files that would be megabytes of names parsed ten
-	 * times, so it is freed after each file (what a layout caches for the
-	 * whole directory goes to dir.cxt).
+	 * it: the parses are freed after each file rather than kept for the
+	 * whole run (what a layout caches for the whole directory goes to
+	 * dir.cxt).
 	 */
 	claims_cxt = AllocSetContextCreate(CurrentMemoryContext, "migrate layout claims",
 									   ALLOCSET_SMALL_SIZES);
