@@ -134,6 +134,12 @@ typedef struct OwnerScope
  * definition; then the SHA-256 of all lines in "C" order.  Runs with
  * search_path pinned to pg_catalog, so deparsed names are qualified alike
  * wherever it runs.
+ *
+ * A column default cannot refer to a column, so it is deparsed without the
+ * relation as context: with it, pg_get_expr opens and locks the relation
+ * for every default, about 9k instructions each on every run.  A
+ * generated column's expression can refer to columns and keeps it.  The
+ * text is the same either way.
  */
 static const char *const fingerprint_sql =
 "WITH ext AS ("
@@ -166,7 +172,8 @@ static const char *const fingerprint_sql =
 "       WHERE i.inhrelid OPERATOR(pg_catalog.=) c.oid),"
 "      (SELECT pg_catalog.string_agg(pg_catalog.format('%s %s %s %s %s %s %s',"
 "           pg_catalog.quote_ident(a.attname), pg_catalog.format_type(a.atttypid, a.atttypmod),"
-"           a.attnotnull, pg_catalog.pg_get_expr(d.adbin, d.adrelid), a.attidentity,"
+"           a.attnotnull, pg_catalog.pg_get_expr(d.adbin, CASE a.attgenerated WHEN '' THEN 0"
+"             ELSE d.adrelid END), a.attidentity,"
 "           a.attgenerated, a.attcollation::pg_catalog.regcollation), ', ' ORDER BY a.attnum)"
 "       FROM pg_catalog.pg_attribute a"
 "       LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid OPERATOR(pg_catalog.=) a.attrelid"

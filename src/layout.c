@@ -179,26 +179,38 @@ version_check(const char *raw)
 	return v;
 }
 
-/* compare two normalized versions numerically, part by part */
+/*
+ * Compare two normalized versions numerically, part by part: a longer part
+ * is the larger number (normalized parts have no leading zeros), parts of
+ * the same length compare as strings, and a prefix sorts first (1 < 1.1).
+ * One pass over both, without measuring each part first: sorting and
+ * matching 10 000 versions calls this a few hundred thousand times.
+ */
 int
 version_cmp(const char *a, const char *b)
 {
 	for (;;)
 	{
-		size_t		la = strcspn(a, ".");
-		size_t		lb = strcspn(b, ".");
-		int			c;
+		int			c = 0;
+		bool		end_a;
+		bool		end_b;
 
-		if (la != lb)
-			return la < lb ? -1 : 1;
-		c = strncmp(a, b, la);
+		/* walk both parts together; c: their first differing byte */
+		while (*a != '.' && *a != '\0' && *b != '.' && *b != '\0')
+		{
+			if (c == 0 && *a != *b)
+				c = (unsigned char) *a < (unsigned char) *b ? -1 : 1;
+			a++;
+			b++;
+		}
+		end_a = (*a == '.' || *a == '\0');
+		end_b = (*b == '.' || *b == '\0');
+		if (end_a != end_b)
+			return end_a ? -1 : 1;	/* a's part is shorter: smaller */
 		if (c != 0)
-			return c < 0 ? -1 : 1;
-		a += la;
-		b += lb;
+			return c;
 		if (*a == '\0' || *b == '\0')
 		{
-			/* a prefix sorts first: 1 < 1.1 */
 			if (*a == *b)
 				return 0;
 			return *a == '\0' ? -1 : 1;
@@ -439,6 +451,7 @@ layout_dir_init(LayoutDir *dir, List *files)
 	int			i = 0;
 
 	memset(dir, 0, sizeof(LayoutDir));
+	dir->cxt = CurrentMemoryContext;
 	dir->nfiles = list_length(files);
 	dir->files = palloc(sizeof(SourceFile *) * Max(dir->nfiles, 1));
 	foreach(lc, files)
@@ -645,10 +658,22 @@ layout_classify(List *files)
 	uint32	   *masks;
 	const Layout *layout;
 	List	   *claimed = NIL;
+	MemoryContext claims_cxt;
+	MemoryContext old;
 	int			i;
 
 	layout_dir_init(&dir, files);
 	masks = palloc0(sizeof(uint32) * Max(dir.nfiles, 1));
+
+	/*
+	 * Each layout parses each file's name to answer, and keeps nothing of
+	 * it: the parses are freed after each file rather than kept for the
+	 * whole run (what a layout caches for the whole directory goes to
+	 * dir.cxt).
+	 */
+	claims_cxt = AllocSetContextCreate(CurrentMemoryContext, "migrate layout claims",
+									   ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(claims_cxt);
 	for (i = 0; i < dir.nfiles; i++)
 	{
 		int			l;
@@ -656,7 +681,10 @@ layout_classify(List *files)
 		for (l = 0; l < (int) NUM_LAYOUTS; l++)
 			if (all_layouts[l]->claims(&dir, dir.files[i]))
 				masks[i] |= 1U << l;
+		MemoryContextReset(claims_cxt);
 	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(claims_cxt);
 
 	layout = detect_layout(&dir, masks);
 	set->layout = layout->name;

@@ -133,6 +133,9 @@ journal_load(LayoutDir *dir)
 
 	if (j == NULL)
 	{
+		/* kept for the directory, whatever context claims() runs in */
+		MemoryContext old = MemoryContextSwitchTo(dir->cxt);
+
 		j = palloc0(sizeof(DrizzleJournal));
 		j->file = layout_find_file(dir, JOURNAL_NAME);
 		if (j->file)
@@ -149,6 +152,7 @@ journal_load(LayoutDir *dir)
 			error_context_stack = cb.previous;
 		}
 		dir->drizzle = j;
+		MemoryContextSwitchTo(old);
 	}
 	return j;
 }

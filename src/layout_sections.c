@@ -189,6 +189,7 @@ sections_scan(LayoutDir *dir, const SourceFile *f)
 {
 	ListCell   *lc;
 	SectionScan *scan;
+	MemoryContext old;
 
 	foreach(lc, dir->scans)
 	{
@@ -196,10 +197,13 @@ sections_scan(LayoutDir *dir, const SourceFile *f)
 		if (scan->file == f)
 			return scan;
 	}
+	/* kept for the directory, whatever context claims() runs in */
+	old = MemoryContextSwitchTo(dir->cxt);
 	scan = palloc0(sizeof(SectionScan));
 	scan->file = f;
 	reader_scan_lines(f, scan_line, scan);
 	dir->scans = lappend(dir->scans, scan);
+	MemoryContextSwitchTo(old);
 	return scan;
 }
 

@@ -201,6 +201,9 @@ plan_load(LayoutDir *dir)
 
 	if (ps == NULL)
 	{
+		/* kept for the directory, whatever context claims() runs in */
+		MemoryContext old = MemoryContextSwitchTo(dir->cxt);
+
 		ps = palloc0(sizeof(SqitchPlanState));
 		ps->file = layout_find_file(dir, PLAN_NAME);
 		if (ps->file)
@@ -213,6 +216,7 @@ plan_load(LayoutDir *dir)
 			qsort(ps->by_script, ps->nchanges, sizeof(SqitchChange *), compare_change_script);
 		}
 		dir->sqitch = ps;
+		MemoryContextSwitchTo(old);
 	}
 	return ps;
 }

@@ -23,6 +23,8 @@ typedef struct LayoutDir
 	List	   *scans;			/* SectionScan *: files already scanned for markers */
 	void	   *drizzle;		/* the parsed Drizzle journal, once read */
 	void	   *sqitch;			/* the parsed sqitch plan, once read */
+	MemoryContext cxt;			/* where those three live: claims() runs in a
+								 * context reset after each file */
 } LayoutDir;
 
 /* one layout: how it recognises its files, and how it reads them */

@@ -111,13 +111,28 @@ sort_entries(MigrationPlan *plan, List *entries)
 				  compare_entries, &plan->order);
 }
 
-/* binary search of a version among entries sorted by version */
+/*
+ * Binary search of a version among entries sorted by version.  With next
+ * (else NULL), the entry at *next is tried first and *next is left after
+ * the one found: history rows come mostly in version order, so replaying
+ * 10 000 of them costs one comparison each instead of fourteen.
+ */
 static PlanEntry *
-find_entry(MigrationPlan *plan, List *entries, const char *version)
+find_entry(MigrationPlan *plan, List *entries, const char *version, int *next)
 {
 	int			lo = 0;
 	int			hi = list_length(entries) - 1;
 
+	if (next && *next >= 0 && *next <= hi)
+	{
+		PlanEntry  *e = (PlanEntry *) list_nth(entries, *next);
+
+		if (plan_version_cmp(plan, version, e->version) == 0)
+		{
+			(*next)++;
+			return e;
+		}
+	}
 	while (lo <= hi)
 	{
 		int			mid = (lo + hi) / 2;
@@ -125,7 +140,11 @@ find_entry(MigrationPlan *plan, List *entries, const char *version)
 		int			c = plan_version_cmp(plan, version, e->version);
 
 		if (c == 0)
+		{
+			if (next)
+				*next = mid + 1;
 			return e;
+		}
 		if (c < 0)
 			hi = mid - 1;
 		else
@@ -201,12 +220,13 @@ history_only_entries(MigrationPlan *plan, List *entries, List *history)
 	List	   *unique = NIL;
 	PlanEntry  *last = NULL;
 	ListCell   *lc;
+	int			next = 0;
 
 	foreach(lc, history)
 	{
 		HistoryRow *row = (HistoryRow *) lfirst(lc);
 
-		if (replayed_row(row) && find_entry(plan, entries, row->version) == NULL)
+		if (replayed_row(row) && find_entry(plan, entries, row->version, &next) == NULL)
 		{
 			PlanEntry  *e = palloc0(sizeof(PlanEntry));
 
@@ -235,6 +255,7 @@ replay_history(List *entries, List *history, MigrationPlan *plan)
 {
 	List	   *extra = history_only_entries(plan, entries, history);
 	ListCell   *lc;
+	int			next = 0;
 
 	foreach(lc, history)
 	{
@@ -253,10 +274,10 @@ replay_history(List *entries, List *history, MigrationPlan *plan)
 			continue;
 		}
 
-		e = find_entry(plan, entries, row->version);
+		e = find_entry(plan, entries, row->version, &next);
 		if (e == NULL)
 		{
-			e = find_entry(plan, extra, row->version);
+			e = find_entry(plan, extra, row->version, NULL);
 			if (e == NULL)
 				elog(ERROR, "version %s of the history was not collected", row->version);
 			/* named by its first row, as the files' entries are by their file */
@@ -471,7 +492,7 @@ plan_build(ScriptSet *set, List *history, const char *target, PlanChecksumFn che
 		plan->current = plan->baseline;
 
 	/* the baseline shows as a migration of its own when no file has its version */
-	if (plan->baseline && find_entry(plan, entries, plan->baseline) == NULL)
+	if (plan->baseline && find_entry(plan, entries, plan->baseline, NULL) == NULL)
 	{
 		PlanEntry  *b = palloc0(sizeof(PlanEntry));
 

@@ -7,7 +7,7 @@
 BEGIN;
 \i test/include/files.psql
 SET client_min_messages = warning;
-SELECT plan(44);
+SELECT plan(49);
 
 -- every drift row recorded so far (the template database has none)
 CREATE FUNCTION pg_temp.rows() RETURNS bigint LANGUAGE sql
@@ -170,6 +170,24 @@ SELECT matches((pg_temp.err(format('SELECT migrate.validate(%L)', :'dir'))).deta
           '^unseen change found at [0-9 :.+-]+: added function public\.sneaky_fn\(integer\); changed table public\.migrated; added table public\.replica_made\.$',
           'which validate reports until acknowledged');
 SELECT lives_ok('SELECT migrate.acknowledge_drift()', 'acknowledged');
+
+-- column defaults are deparsed without their table (they cannot refer to a
+-- column), generated columns with it: both are still in the fingerprint
+ALTER EVENT TRIGGER migrate_drift_ddl DISABLE;
+ALTER TABLE public.migrated ALTER COLUMN sneaky SET DEFAULT 42;
+ALTER EVENT TRIGGER migrate_drift_ddl ENABLE;
+SELECT matches((pg_temp.err(format('SELECT migrate.validate(%L)', :'dir'))).detail,
+          ': changed table public\.migrated\.$', 'a new column default unseen by the trigger is found');
+SELECT lives_ok('SELECT migrate.acknowledge_drift()', 'acknowledged');
+ALTER EVENT TRIGGER migrate_drift_ddl DISABLE;
+ALTER TABLE public.migrated ALTER COLUMN sneaky SET DEFAULT 43;
+ALTER EVENT TRIGGER migrate_drift_ddl ENABLE;
+SELECT matches((pg_temp.err(format('SELECT migrate.validate(%L)', :'dir'))).detail,
+          ': changed table public\.migrated\.$', 'and so is a changed one');
+ALTER TABLE public.migrated ADD COLUMN doubled int GENERATED ALWAYS AS (sneaky * 2) STORED;
+SELECT lives_ok('SELECT migrate.acknowledge_drift()',
+                'a generated column''s expression is deparsed with its table');
+SELECT lives_ok(format('SELECT migrate.validate(%L)', :'dir'), 'and validate agrees with the fingerprint');
 
 -- ---- a broken trigger condition is a warning, the DDL succeeds --------------
 ALTER TABLE migrate.drift ADD COLUMN broken int;
