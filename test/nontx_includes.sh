@@ -19,18 +19,19 @@ out=$MIG_WORK/nontx_includes.out
 
 base=$MIG_FIXTURES/nontx_includes
 rm -rf "$base"
-mkdir -p "$base/ok/common/deeper" "$base/fails" "$base/seed"
+# included files live beside the migration directories: a .sql file in one would be misnamed
+mkdir -p "$base/ok" "$base/common/deeper" "$base/fails" "$base/inc" "$base/seed"
 printf 'CREATE SEQUENCE public.ni_seq;\nCREATE TABLE public.ni_seen (v bigint);\n' >"$base/ok/V1__setup.sql"
-printf "INSERT INTO public.ni_seen SELECT nextval('public.ni_seq');\n\\\\i common/index.sql\n" \
+printf "INSERT INTO public.ni_seen SELECT nextval('public.ni_seq');\n\\\\i ../common/index.sql\n" \
     >"$base/ok/V2__includes_index.sql"
-printf -- '-- an index built without blocking writes\n\\ir deeper/build.sql\n' >"$base/ok/common/index.sql"
+printf -- '-- an index built without blocking writes\n\\ir deeper/build.sql\n' >"$base/common/index.sql"
 printf 'SELECT 1;\nCREATE INDEX CONCURRENTLY ni_seen_idx ON public.ni_seen (v);\n' \
-    >"$base/ok/common/deeper/build.sql"
+    >"$base/common/deeper/build.sql"
 printf 'CREATE TABLE public.ni_c (id int PRIMARY KEY);\nINSERT INTO public.ni_c VALUES (1);\n' \
     >"$base/fails/V1__setup.sql"
-printf 'INSERT INTO public.ni_c VALUES (2);\nINSERT INTO public.ni_c VALUES (1);\n\\ir idx.sql\n' \
+printf 'INSERT INTO public.ni_c VALUES (2);\nINSERT INTO public.ni_c VALUES (1);\n\\ir ../inc/idx.sql\n' \
     >"$base/fails/V2__fails_before_include.sql"
-printf 'CREATE INDEX CONCURRENTLY ni_c_idx ON public.ni_c (id);\n' >"$base/fails/idx.sql"
+printf 'CREATE INDEX CONCURRENTLY ni_c_idx ON public.ni_c (id);\n' >"$base/inc/idx.sql"
 printf 'INSERT INTO public.ni_seen VALUES (100);\n\\ir build_seed.sql\n' >"$base/seed/seed.sql"
 printf 'CREATE INDEX CONCURRENTLY ni_seed_idx ON public.ni_seen (v);\n' >"$base/seed/build_seed.sql"
 mig_own "$base"
