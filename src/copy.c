@@ -91,6 +91,7 @@ typedef struct RowTracker
 	RowSpan    *spans;			/* rows spanning lines, oldest first */
 	int			nspans;
 	int			maxspans;
+	MemoryContext cxt;			/* of spans (COPY feeds from a per-row context) */
 } RowTracker;
 
 /* the COPY being fed now: data_source_cb takes no argument */
@@ -140,6 +141,7 @@ rows_begin(RowTracker *rt, List *options, int first_line)
 		rt->escape = '\0';
 	rt->copy_first = 1;
 	rt->file_first = rt->file_line = first_line;
+	rt->cxt = CurrentMemoryContext;
 }
 
 /* the row being fed ended (at a newline that is not in it) */
@@ -154,7 +156,7 @@ rows_end_row(RowTracker *rt)
 		{
 			rt->maxspans = Max(16, rt->maxspans * 2);
 			rt->spans = rt->spans ? repalloc(rt->spans, rt->maxspans * sizeof(RowSpan)) :
-				palloc(rt->maxspans * sizeof(RowSpan));
+				MemoryContextAlloc(rt->cxt, rt->maxspans * sizeof(RowSpan));
 		}
 		span = &rt->spans[rt->nspans++];
 		span->copy_first = rt->copy_first;
