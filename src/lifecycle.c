@@ -569,7 +569,7 @@ run_in_transaction(MigrationScript *s, bool nonatomic, int *statements)
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	int			nestlevel;
-	char	   *why = NULL;
+	char	   *why;
 
 	memset(&exec, 0, sizeof(exec));
 	exec.script = s;
@@ -579,9 +579,30 @@ run_in_transaction(MigrationScript *s, bool nonatomic, int *statements)
 	/* before the subtransaction, so that the file survives its rollback */
 	execute_open(&exec);
 	nestlevel = NewGUCNestLevel();
-	if (nonatomic)
+	if (!nonatomic)
+		execute_script(&exec);
+	else
+	{
 		BeginInternalSubTransaction(NULL);
-	execute_script(&exec);
+		PG_TRY();
+		{
+			execute_script(&exec);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			/* the subtransaction must end here: the caller's transaction then fails */
+			MemoryContextSwitchTo(oldcxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
+			migrate_rethrow(edata);
+		}
+		PG_END_TRY();
+	}
 	if (exec.nontx_why)
 	{
 		if (!nonatomic)
@@ -593,11 +614,15 @@ run_in_transaction(MigrationScript *s, bool nonatomic, int *statements)
 		why = pstrdup(exec.nontx_why);
 		execute_close(&exec);
 	}
-	else if (nonatomic)
+	else
 	{
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
+		why = NULL;
+		if (nonatomic)
+		{
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
+		}
 	}
 	AtEOXact_GUC(false, nestlevel);
 	*statements = exec.statements;
