@@ -135,6 +135,7 @@ dry_run_outside(TrackRun *run, MigrationScript *s)
 	exec.script = s;
 	exec.base_dir = run->real_dir;
 	exec.detect_nontx = true;
+	exec.scan_only = true;
 	execute_open(&exec);
 	found = execute_scan_rest(&exec);
 	execute_close(&exec);

@@ -576,7 +576,6 @@ include_file(char *arg, bool relative, const char *dir, const char *base_dir)
 
 	file = source_file(path);
 	file->name = pstrdup(arg);
-	staged_check_run(file);
 	return file;
 }
 
@@ -625,6 +624,7 @@ run_meta(ExecFrame *frame, Statement *st)
 				 errmsg("files are included more than %d levels deep", MAX_INCLUDE_DEPTH)));
 
 	file = include_file(arg, relative, frame->dir, frame->base_dir);
+	staged_check_run(file);
 
 	memset(&inner, 0, sizeof(inner));
 	inner.what = "included file";
@@ -657,7 +657,8 @@ run_meta(ExecFrame *frame, Statement *st)
  * A scan's look into the file a \i or \ir line (st, in a file of directory
  * dir) includes, running nothing: the first statement in it, or in a file
  * it includes, that needs top level, as "what at line N of included file
- * F", or NULL.  Other meta-commands are left for the run to judge.
+ * F", or NULL.  Other meta-commands are left for the run to judge, and so
+ * is whether the caller may run a staged file (reading it is allowed).
  */
 static char *
 scan_include(const Statement *st, const char *dir, const char *base_dir, int depth)
@@ -841,7 +842,8 @@ execute_open(ScriptExec *exec)
 	ExecPass   *pass = palloc0(sizeof(ExecPass));
 
 	pass->cxt = CurrentMemoryContext;
-	staged_check_run(exec->script->file);
+	if (!exec->scan_only)
+		staged_check_run(exec->script->file);
 	pass->detect_nontx = exec->detect_nontx;
 	pass->lint = exec->lint;
 	pass->lineno = 1;
