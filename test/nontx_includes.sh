@@ -4,7 +4,8 @@
 # (issue 15): a migration that includes a CREATE INDEX CONCURRENTLY runs in
 # the worker, which runs the \i too, each statement once; a failure before
 # the \i leaves it dirty, as in the worker; a dry run says which files would
-# run outside a transaction, and why; migrate.run does as apply does; and
+# run outside a transaction, and why; migrate.run does as apply does (and
+# says what stayed committed when such a file fails part-way); and
 # diesel's metadata.toml run_in_transaction = false really runs the
 # migration outside a transaction.
 set -euo pipefail
@@ -34,6 +35,8 @@ printf 'INSERT INTO public.ni_c VALUES (2);\nINSERT INTO public.ni_c VALUES (1);
 printf 'CREATE INDEX CONCURRENTLY ni_c_idx ON public.ni_c (id);\n' >"$base/inc/idx.sql"
 printf 'INSERT INTO public.ni_seen VALUES (100);\n\\ir build_seed.sql\n' >"$base/seed/seed.sql"
 printf 'CREATE INDEX CONCURRENTLY ni_seed_idx ON public.ni_seen (v);\n' >"$base/seed/build_seed.sql"
+printf "CREATE TABLE public.ni_r (id int);\nCREATE INDEX CONCURRENTLY ni_r_idx ON public.ni_r (id);\nINSERT INTO public.ni_r VALUES ('x');\n" \
+    >"$base/seed/fails_part_way.sql"
 mig_own "$base"
 
 db=nontx_includes
@@ -82,6 +85,15 @@ expect 'It runs statement by statement: CREATE INDEX CONCURRENTLY at line 1 of i
 [[ $(q "SELECT count(*) FROM public.ni_seen WHERE v = 100") == 1 ]] || fail "run's first statement ran twice"
 [[ $(q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.ni_seed_idx'::regclass") == t ]] ||
     fail "run's concurrent build did not run"
+# a failure part-way: what stayed committed is said, nothing is recorded
+rows=$(q "SELECT count(*) FROM migrate.history")
+if mig_psql -d "$db" -c "CALL migrate.run('$base/seed/fails_part_way.sql')" >"$out" 2>&1; then
+    fail "run of a failing file must fail"
+fi
+expect "WARNING:  file \"$base/seed/fails_part_way.sql\" stopped part-way" "run's part-way warning"
+expect 'its statements up to line 2 were committed' "the warning says what stayed committed"
+[[ $(q "SELECT to_regclass('public.ni_r_idx') IS NOT NULL") == t ]] || fail "run's committed statements were lost"
+[[ $(q "SELECT count(*) FROM migrate.history") == "$rows" ]] || fail "run recorded something"
 # in a transaction block it cannot
 if mig_psql -d "$db" -c "BEGIN" -c "CALL migrate.run('$base/seed/seed.sql')" >"$out" 2>&1; then
     fail "run in a transaction block must refuse"
