@@ -36,10 +36,12 @@
 #include "args.h"
 #include "callbacks.h"
 #include "drift.h"
+#include "executor.h"
 #include "layout.h"
 #include "lint.h"
 #include "migrate.h"
 #include "migration.h"
+#include "nontx.h"
 #include "placeholders.h"
 #include "plan.h"
 #include "progress.h"
@@ -116,9 +118,36 @@ pending_reason(MigrationPlan *plan, PlanEntry *e)
 }
 
 /*
- * The dry run: what apply would run, in order, then what would stop it
- * (the very error apply would raise, listing every problem), or the
- * summary.  Changes nothing.
+ * Would pending script s run outside a transaction?  Why, or NULL.  Its
+ * name or layout may say so; otherwise its file is scanned as the pass
+ * that runs it would (executor.c): markers and the statements that need
+ * top level, in included files too, running nothing.  So a dry run reads
+ * each pending file once more.
+ */
+static const char *
+dry_run_outside(TrackRun *run, MigrationScript *s)
+{
+	ScriptExec	exec;
+	char	   *why = NULL;
+	const char *found;
+
+	if (nontx_name_says(s, &why))
+		return why;
+	memset(&exec, 0, sizeof(exec));
+	exec.script = s;
+	exec.base_dir = run->real_dir;
+	exec.detect_nontx = true;
+	exec.scan_only = true;
+	execute_open(&exec);
+	found = execute_scan_rest(&exec);
+	execute_close(&exec);
+	return found;
+}
+
+/*
+ * The dry run: what apply would run, in order (and which of them outside
+ * a transaction), then what would stop it (the very error apply would
+ * raise, listing every problem), or the summary.  Changes nothing.
  */
 static void
 dry_run(TrackRun *run, MigrationPlan *plan, bool out_of_order)
@@ -138,9 +167,16 @@ dry_run(TrackRun *run, MigrationPlan *plan, bool out_of_order)
 	foreach(lc, plan->pending)
 	{
 		PlanEntry  *e = (PlanEntry *) lfirst(lc);
+		const char *outside = dry_run_outside(run, e->script);
 
-		ereport(NOTICE,
-				(errmsg("would apply %s%s", e->script->name, pending_reason(plan, e))));
+		if (outside)
+			ereport(NOTICE,
+					(errmsg("would apply %s%s outside a transaction", e->script->name,
+							pending_reason(plan, e)),
+					 errdetail("It would run statement by statement: %s.", outside)));
+		else
+			ereport(NOTICE,
+					(errmsg("would apply %s%s", e->script->name, pending_reason(plan, e))));
 		lint_report_script(run->lint, e->script);
 		/* a placeholder without a value would stop apply at this script */
 		if (run->placeholders)

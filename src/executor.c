@@ -41,7 +41,10 @@
  * printed as the statement comes (migrate.lint = warn), and a statement
  * that can only run at top level stops the pass before it runs, with
  * nontx_why set; migration.c then rolls back what ran and runs the file
- * again in the background worker.  After a failure, execute_scan_rest
+ * again in the background worker.  The statements of a file it includes
+ * with \i or \ir are judged the same way, so a migration whose included
+ * file needs top level runs outside a transaction (and the worker runs
+ * the \i).  After a failure, execute_scan_rest
  * reads on from where the pass stopped to tell whether the file would
  * have run outside a transaction, so that verdict needs no second read of
  * the file either.  Memory stays bounded by the largest statement.
@@ -105,6 +108,7 @@ typedef struct ExecFrame
 	bool		stopped;		/* the pass stopped before a statement */
 	char	   *pass_why;		/* ... because the file must run outside a transaction */
 	const struct Placeholders *placeholders;	/* replaced in every file it reads */
+	bool		detect_nontx;	/* an included file of a pass that looks for top level */
 } ExecFrame;
 
 /* bytes of a line the marker and directive scans look at */
@@ -290,6 +294,29 @@ pass_read(void *arg, char *buf)
 			pass_line(pass, pass->line, pass->len);
 	}
 	return n;
+}
+
+/*
+ * Statement st of an included file (file, as named by its \i): can it only
+ * run at top level?  Then "what at line N of included file F", else NULL.
+ * The file that includes it then runs outside a transaction, as if the
+ * statement were its own; the worker runs \i too.
+ */
+static char *
+included_needs_top_level(const Statement *st, const char *file)
+{
+	ListCell   *lc;
+
+	if (st->kind != STMT_SQL || !nontx_may_need(st))
+		return NULL;
+	foreach(lc, statement_parse(st->text))
+	{
+		const char *what = nontx_needs_top_level(((RawStmt *) lfirst(lc))->stmt);
+
+		if (what)
+			return psprintf("%s at line %d of included file %s", what, st->line, file);
+	}
+	return NULL;
 }
 
 /*
@@ -544,6 +571,61 @@ meta_argument(char *arg)
 	return arg;
 }
 
+/* a meta-command line split into its command (without the backslash) and argument */
+static void
+meta_split(const Statement *st, char **cmd, char **arg)
+{
+	char	   *c = pstrdup(st->text + 1);
+	char	   *a;
+	size_t		n;
+
+	n = strcspn(c, " \t");
+	a = c + n;
+	if (*a)
+		*a++ = '\0';
+	*cmd = c;
+	*arg = meta_argument(a);
+}
+
+/* is cmd \i or \ir (relative: \ir)? */
+static bool
+is_include(const char *cmd, bool *relative)
+{
+	*relative = strcmp(cmd, "ir") == 0 || strcmp(cmd, "include_relative") == 0;
+	return *relative || strcmp(cmd, "i") == 0 || strcmp(cmd, "include") == 0;
+}
+
+/*
+ * The file "\i arg" (or "\ir arg") names, from a file in directory dir of
+ * the migration directory base_dir, through the allow-list.
+ */
+static SourceFile *
+include_file(char *arg, bool relative, const char *dir, const char *base_dir)
+{
+	char	   *path;
+	SourceFile *file;
+
+	if (is_absolute_path(arg))
+		path = arg;
+	else
+	{
+		path = psprintf("%s/%s", relative ? dir : base_dir, arg);
+
+		/*
+		 * psql accepts "\ir ../common.sql": the name is relative to a file
+		 * that is itself allowed, so fold the ".." here; the real path of the
+		 * result is still checked against the allow-list.  (A staged file's
+		 * ".." is resolved within its bundle by staged.c.)
+		 */
+		if (is_absolute_path(path))
+			canonicalize_path(path);
+	}
+
+	file = source_file(path);
+	file->name = pstrdup(arg);
+	return file;
+}
+
 /*
  * A psql meta-command: \i or \ir runs another allowed file in place,
  * \restrict and \unrestrict are honoured, anything else is refused.
@@ -551,21 +633,15 @@ meta_argument(char *arg)
 static void
 run_meta(ExecFrame *frame, Statement *st)
 {
-	char	   *cmd = pstrdup(st->text + 1);
+	char	   *cmd;
 	char	   *arg;
-	char	   *path;
 	bool		relative;
 	SourceFile *file;
 	ScriptReader *reader;
 	Splitter   *sp;
 	ExecFrame	inner;
-	size_t		n;
 
-	n = strcspn(cmd, " \t");
-	arg = cmd + n;
-	if (*arg)
-		*arg++ = '\0';
-	arg = meta_argument(arg);
+	meta_split(st, &cmd, &arg);
 
 	if (*frame->restrict_key != NULL && strcmp(cmd, "unrestrict") != 0)
 		ereport(ERROR,
@@ -578,11 +654,7 @@ run_meta(ExecFrame *frame, Statement *st)
 		run_restrict(frame, cmd, arg);
 		return;
 	}
-	if (strcmp(cmd, "i") == 0 || strcmp(cmd, "include") == 0)
-		relative = false;
-	else if (strcmp(cmd, "ir") == 0 || strcmp(cmd, "include_relative") == 0)
-		relative = true;
-	else
+	if (!is_include(cmd, &relative))
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
 				 errmsg("psql meta-command \"\\%s\" is not supported in a migration", cmd),
@@ -598,24 +670,7 @@ run_meta(ExecFrame *frame, Statement *st)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("files are included more than %d levels deep", MAX_INCLUDE_DEPTH)));
 
-	if (is_absolute_path(arg))
-		path = arg;
-	else
-	{
-		path = psprintf("%s/%s", relative ? frame->dir : frame->base_dir, arg);
-
-		/*
-		 * psql accepts "\ir ../common.sql": the name is relative to a file
-		 * that is itself allowed, so fold the ".." here; the real path of the
-		 * result is still checked against the allow-list.  (A staged file's
-		 * ".." is resolved within its bundle by staged.c.)
-		 */
-		if (is_absolute_path(path))
-			canonicalize_path(path);
-	}
-
-	file = source_file(path);
-	file->name = pstrdup(arg);
+	file = include_file(arg, relative, frame->dir, frame->base_dir);
 	staged_check_run(file);
 
 	memset(&inner, 0, sizeof(inner));
@@ -628,6 +683,8 @@ run_meta(ExecFrame *frame, Statement *st)
 	inner.worker = frame->worker;
 	inner.restrict_key = frame->restrict_key;
 	inner.cxt = frame->cxt;
+	/* the pass looks into the files the migration includes too */
+	inner.detect_nontx = frame->pass ? frame->pass->detect_nontx : frame->detect_nontx;
 
 	reader = reader_open(file);
 	if (frame->placeholders)
@@ -638,6 +695,68 @@ run_meta(ExecFrame *frame, Statement *st)
 	splitter_free(sp);
 	reader_close(reader, NULL);
 	frame->executed += inner.executed;
+	if (inner.stopped)
+	{
+		/* a statement of the included file needs top level: so does the migration */
+		frame->stopped = true;
+		frame->pass_why = MemoryContextStrdup(frame->cxt, inner.pass_why);
+	}
+}
+
+/*
+ * A scan's look into the file a \i or \ir line (st, in a file of directory
+ * dir) includes, running nothing: the first statement in it, or in a file
+ * it includes, that needs top level, as "what at line N of included file
+ * F", or NULL.  Other meta-commands are left for the run to judge, and so
+ * is whether the caller may run a staged file (reading it is allowed).
+ */
+static char *
+scan_include(const Statement *st, const char *dir, const char *base_dir, int depth)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	MemoryContext stmtcxt;
+	char	   *cmd;
+	char	   *arg;
+	bool		relative;
+	SourceFile *file;
+	char	   *file_dir;
+	ScriptReader *reader;
+	Splitter   *sp;
+	Statement	ist;
+	char	   *why = NULL;
+
+	meta_split(st, &cmd, &arg);
+	if (!is_include(cmd, &relative) || *arg == '\0' || depth > MAX_INCLUDE_DEPTH)
+		return NULL;
+	file = include_file(arg, relative, dir, base_dir);
+	file_dir = pstrdup(file->path);
+	get_parent_directory(file_dir);
+
+	reader = reader_open(file);
+	sp = splitter_create(include_read, reader);
+	stmtcxt = AllocSetContextCreate(cxt, "migrate scan include", ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		char	   *w;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextSwitchTo(stmtcxt);
+		if (!splitter_next(sp, &ist))
+			break;
+		w = ist.kind == STMT_META ? scan_include(&ist, file_dir, base_dir, depth + 1) :
+			included_needs_top_level(&ist, file->name);
+		if (w)
+		{
+			why = MemoryContextStrdup(cxt, w);
+			break;
+		}
+		MemoryContextReset(stmtcxt);
+	}
+	MemoryContextSwitchTo(cxt);
+	MemoryContextDelete(stmtcxt);
+	splitter_free(sp);
+	reader_close(reader, NULL);
+	return why;
 }
 
 /* COPY ... FROM STDIN: load the data that follows it in the script */
@@ -713,7 +832,8 @@ execute_file(ExecFrame *frame, Splitter *sp)
 
 		PG_TRY();
 		{
-			char	   *why = frame->pass ? pass_before_statement(frame->pass, &st) : NULL;
+			char	   *why = frame->pass ? pass_before_statement(frame->pass, &st) :
+				frame->detect_nontx ? included_needs_top_level(&st, frame->name) : NULL;
 
 			if (why)
 			{
@@ -772,7 +892,8 @@ execute_open(ScriptExec *exec)
 	ExecPass   *pass = palloc0(sizeof(ExecPass));
 
 	pass->cxt = CurrentMemoryContext;
-	staged_check_run(exec->script->file);
+	if (!exec->scan_only)
+		staged_check_run(exec->script->file);
 	pass->detect_nontx = exec->detect_nontx;
 	pass->lint = exec->lint;
 	pass->lineno = 1;
@@ -868,10 +989,14 @@ execute_scan_rest(ScriptExec *exec)
 	MemoryContext cxt = CurrentMemoryContext;
 	MemoryContext stmtcxt;
 	char	   *volatile why = NULL;
+	char	   *dir;
 
 	if (exec->pass == NULL || !exec->pass->detect_nontx)
 		return NULL;
 	exec->pass->scanning = true;
+	/* where \i and \ir look, as in execute_script */
+	dir = pstrdup(exec->script->path);
+	get_parent_directory(dir);
 	stmtcxt = AllocSetContextCreate(cxt, "migrate scan", ALLOCSET_DEFAULT_SIZES);
 	PG_TRY();
 	{
@@ -894,6 +1019,9 @@ execute_scan_rest(ScriptExec *exec)
 				break;
 			}
 			w = pass_before_statement(pass, &st);
+			/* the statements of an included file count as the file's own */
+			if (w == NULL && st.kind == STMT_META)
+				w = scan_include(&st, dir, exec->base_dir ? exec->base_dir : dir, 1);
 			MemoryContextSwitchTo(cxt);
 			if (w)
 			{

@@ -25,6 +25,8 @@ typedef struct ScriptExec
 	const char *what;			/* names it in error contexts; NULL: "migration" */
 	struct WorkerSession *worker;	/* if set, statements run there, at top level */
 	bool		detect_nontx;	/* stop before a statement that needs top level */
+	bool		scan_only;		/* only execute_scan_rest will read it (a dry run):
+								 * no check that the caller may run it */
 	struct LintRun *lint;		/* lint each statement as it goes (lint.h), or NULL */
 	const struct Placeholders *placeholders;	/* Flyway placeholders to replace
 												 * (placeholders.h), or NULL */

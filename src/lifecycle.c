@@ -17,12 +17,14 @@
  * validate lists what plan_problems (plan.c) finds; repair removes failed
  * runs and re-records checksums; baseline records a version the database
  * is known to be at.  None of them executes a script.  run executes one
- * file and records nothing.
+ * file and records nothing; a file that needs top level runs in the
+ * background worker, as apply runs such a migration.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -30,6 +32,8 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "args.h"
@@ -43,6 +47,7 @@
 #include "history.h"
 #include "layout.h"
 #include "migrate.h"
+#include "nontx.h"
 #include "plan.h"
 #include "progress.h"
 #include "safety.h"
@@ -577,11 +582,164 @@ migrate_baseline(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* the error of a file that must run outside a transaction, in a call that cannot */
+pg_noreturn static void
+run_refuse_in_transaction_block(const char *file, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+			 errmsg("file \"%s\" cannot run inside a transaction block", file),
+			 errdetail("It must run outside a transaction, statement by statement: %s.", why),
+			 errhint("Call migrate.run with CALL outside a transaction block (not inside "
+					 "BEGIN ... COMMIT, a function or a multi-statement query string).")));
+}
+
+/*
+ * migrate.run's file in the caller's transaction (a subtransaction of it
+ * when the call may commit), stopping before a statement that needs top
+ * level, as apply's pass does (executor.c).  Returns NULL when the file
+ * ran, or why it must run outside a transaction, with nothing of it left.
+ */
+static char *
+run_in_transaction(MigrationScript *s, const Placeholders *placeholders, bool nonatomic,
+				   int *statements)
+{
+	ScriptExec	exec;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	int			nestlevel;
+	char	   *why;
+
+	memset(&exec, 0, sizeof(exec));
+	exec.script = s;
+	exec.what = "file";
+	exec.placeholders = placeholders;
+	exec.detect_nontx = true;
+
+	/* before the subtransaction, so that the file survives its rollback */
+	execute_open(&exec);
+	nestlevel = NewGUCNestLevel();
+	if (!nonatomic)
+		execute_script(&exec);
+	else
+	{
+		BeginInternalSubTransaction(NULL);
+		PG_TRY();
+		{
+			execute_script(&exec);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			/* the subtransaction must end here: the caller's transaction then fails */
+			MemoryContextSwitchTo(oldcxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
+			migrate_rethrow(edata);
+		}
+		PG_END_TRY();
+	}
+	if (exec.nontx_why)
+	{
+		if (!nonatomic)
+			run_refuse_in_transaction_block(s->name, exec.nontx_why);
+		/* what ran before that statement is undone: the worker runs it all */
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		why = pstrdup(exec.nontx_why);
+		execute_close(&exec);
+	}
+	else
+	{
+		why = NULL;
+		if (nonatomic)
+		{
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
+		}
+	}
+	AtEOXact_GUC(false, nestlevel);
+	*statements = exec.statements;
+	return why;
+}
+
+/*
+ * migrate.run's file outside a transaction, statement by statement in the
+ * background worker, as apply runs such a migration (migration.c), after
+ * a commit so that the caller holds nothing its statements could wait
+ * for.  Nothing is recorded; a failure part-way says what stayed
+ * committed, in a WARNING before the error.
+ */
+static void
+run_outside(MigrationScript *s, const Placeholders *placeholders, int *statements)
+{
+	ScriptExec	exec;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner;
+	List	   *invalid_before = nontx_invalid_indexes();
+
+	run_commit();
+	oldowner = CurrentResourceOwner;
+
+	memset(&exec, 0, sizeof(exec));
+	exec.script = s;
+	exec.what = "file";
+	exec.placeholders = placeholders;
+	execute_open(&exec);
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
+	{
+		exec.worker = worker_start(s->name, oldcxt);
+		execute_script(&exec);
+		worker_finish(exec.worker, &exec.error_line);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		char	   *summary;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		/* detaches the worker's shared memory, which tells it to stop */
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (exec.worker)
+			worker_stop(exec.worker);
+		if (nontx_describe_failure(s->name, exec.worker, invalid_before, edata->message,
+								   exec.error_line, &summary))
+			ereport(WARNING,
+					(errmsg("file \"%s\" stopped part-way", s->name),
+					 errdetail("%s", summary),
+					 errhint("Nothing is recorded for migrate.run: repair the database by hand "
+							 "before running the file again.")));
+		execute_close(&exec);
+		migrate_rethrow(edata);
+	}
+	PG_END_TRY();
+	*statements = exec.statements;
+}
+
 /*
  * CALL migrate.run(file, confirm, placeholders): run one file from an
  * allowed directory, once, recording nothing (seed data for development).
  * Outside a transaction block it commits when the file is done; its SET
- * commands last until then, as with psql -f.
+ * commands last until then, as with psql -f.  A file with a statement that
+ * can only run at top level (CREATE INDEX CONCURRENTLY, VACUUM, ...; in an
+ * included file too), or a marker saying so, runs outside a transaction,
+ * statement by statement in the background worker, as apply runs such a
+ * migration.  Flyway placeholders are replaced when the call or a config
+ * beside the file asks (placeholders.c).
  */
 Datum
 migrate_run(PG_FUNCTION_ARGS)
@@ -589,10 +747,11 @@ migrate_run(PG_FUNCTION_ARGS)
 	char	   *file;
 	bool		nonatomic = call_is_nonatomic(fcinfo);
 	MigrationScript s;
-	ScriptExec	exec;
 	TimestampTz start = GetCurrentTimestamp();
-	int			nestlevel;
-	Jsonb	   *placeholders = placeholders_arg(fcinfo, 2);
+	Jsonb	   *placeholder_args = placeholders_arg(fcinfo, 2);
+	const Placeholders *placeholders;
+	char	   *why = NULL;
+	int			statements = 0;
 
 	migrate_check_changing_call(fcinfo, text_arg(fcinfo, 1));
 	if (SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0) != SPI_OK_CONNECT)
@@ -608,15 +767,23 @@ migrate_run(PG_FUNCTION_ARGS)
 	s.kind = MIGRATION_VERSIONED;
 	s.description = "";
 
-	memset(&exec, 0, sizeof(exec));
-	exec.script = &s;
-	exec.what = "file";
-	exec.placeholders = placeholders_for_file(placeholders, s.path);
+	placeholders = placeholders_for_file(placeholder_args, s.path);
 
 	drift_check_unseen();
-	nestlevel = NewGUCNestLevel();
-	execute_script(&exec);
-	AtEOXact_GUC(false, nestlevel);
+	if (nontx_name_says(&s, &why))
+	{
+		if (!nonatomic)
+			run_refuse_in_transaction_block(s.name, why);
+	}
+	else
+		why = run_in_transaction(&s, placeholders, nonatomic, &statements);
+	if (why)
+	{
+		/* a placeholder without a value stops it before the worker runs any of it */
+		if (placeholders)
+			placeholders_check_file(placeholders, s.file, s.name);
+		run_outside(&s, placeholders, &statements);
+	}
 	drift_fingerprint_record();
 	if (nonatomic)
 		run_commit();
@@ -624,8 +791,14 @@ migrate_run(PG_FUNCTION_ARGS)
 
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
-	ereport(NOTICE,
-			(errmsg("ran %s: %d statement(s) (%.3f ms), not recorded", file, exec.statements,
-					(double) (GetCurrentTimestamp() - start) / 1000.0)));
+	if (why)
+		ereport(NOTICE,
+				(errmsg("ran %s outside a transaction: %d statement(s) (%.3f ms), not recorded",
+						file, statements, (double) (GetCurrentTimestamp() - start) / 1000.0),
+				 errdetail("It runs statement by statement: %s.", why)));
+	else
+		ereport(NOTICE,
+				(errmsg("ran %s: %d statement(s) (%.3f ms), not recorded", file, statements,
+						(double) (GetCurrentTimestamp() - start) / 1000.0)));
 	PG_RETURN_VOID();
 }

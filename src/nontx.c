@@ -22,8 +22,9 @@
  * marker) stops it before that statement runs; migration.c rolls back
  * what ran and runs the file again, from its start, in the worker.  Only
  * statements whose first word can start such a statement are parsed at
- * all.  Files a migration includes with \i are not looked at: such a
- * migration needs the marker.
+ * all.  The statements of a file a migration includes with \i or \ir
+ * count as its own (the worker runs the \i too); markers count only in
+ * the migration's own file, where its tool writes them.
  *
  * Such a file cannot be rolled back: if it fails part-way, the statements
  * before the failure stay committed, and a failed concurrent index build

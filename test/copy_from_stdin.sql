@@ -1,16 +1,43 @@
 -- COPY ... FROM stdin with its data in the file: errors in the data name
--- the line of the bad row; the rights COPY checks are checked; a COPY
--- without its \. end marker ends at the end of the file.
+-- the line of the bad row, exactly, after rows spanning several lines too;
+-- the rights COPY checks are checked; a COPY without its \. end marker ends
+-- at the end of the file.
 SET client_min_messages = warning;
 SELECT current_setting('migrate_test.fixtures') AS fx \gset
 \i test/include/files.psql
-SELECT plan(11);
+SELECT plan(15);
 
 
 SELECT matches(pg_temp.apply_error(:'fx' || '/copy_bad_row'),
                '^22P02: invalid input syntax for type integer: "three".*COPY bad_row, line 3, column a: "three"\nmigration V1__bad_row\.sql, line 7\n',
                'a bad row names the line of the file it is on (and COPY''s own line within the data)');
 SELECT hasnt_table('bad_row', 'the failed migration left nothing');
+
+-- rows spanning lines: COPY numbers them its own way (a quoted CSV newline
+-- counts only once the first row's end showed the line ending; a text
+-- backslash-newline never): the line is the file's, where the row starts
+SELECT pg_temp.write_file(pg_temp.fresh_dir('copy_ml_csv') || '/V1__csv.sql', E'CREATE TABLE ml_csv (a int, b text);\n'
+    'COPY ml_csv FROM stdin WITH (FORMAT csv);\n1,"first\nvalue"\n2,"second\nvalue\nwith three lines"\n3,plain\n'
+    'four,bad\n5,after\n\\.\n');
+SELECT matches(pg_temp.apply_error(:'fx' || '/copy_ml_csv'),
+               '^22P02: invalid input syntax for type integer: "four".*\nmigration V1__csv\.sql, line 9\n',
+               'after CSV values spanning lines, a bad row names its own line of the file');
+SELECT pg_temp.write_file(pg_temp.fresh_dir('copy_ml_text') || '/V1__text.sql', E'CREATE TABLE ml_text (a int, b text);\n'
+    'COPY ml_text FROM stdin;\n1\tone\\\ncontinued\nx\ttwo\n\\.\n');
+SELECT matches(pg_temp.apply_error(:'fx' || '/copy_ml_text'),
+               '^22P02: invalid input syntax for type integer: "x".*\nmigration V1__text\.sql, line 5\n',
+               'after a text row continued by a backslash-newline, the same');
+SELECT pg_temp.write_file(pg_temp.fresh_dir('copy_ml_self') || '/V1__self.sql', E'CREATE TABLE ml_self (a int, b text);\n'
+    'COPY ml_self FROM stdin (FORMAT csv);\n1,ok\nx,"bad\nrow"\n3,ok\n\\.\n');
+SELECT matches(pg_temp.apply_error(:'fx' || '/copy_ml_self'),
+               '^22P02: invalid input syntax for type integer: "x".*\nmigration V1__self\.sql, line 4\n',
+               'a bad row spanning lines names the line it starts on');
+-- COPY inserts rows in batches: a duplicate found then names a row it read before
+SELECT pg_temp.write_file(pg_temp.fresh_dir('copy_ml_dup') || '/V1__dup.sql', E'CREATE TABLE ml_dup (a int PRIMARY KEY, b text);\n'
+    'COPY ml_dup FROM stdin (FORMAT csv);\n1,"a\nb"\n2,"c\nd"\n1,dup\n4,"e\nf"\n5,ok\n\\.\n');
+SELECT matches(pg_temp.apply_error(:'fx' || '/copy_ml_dup'),
+               '^23505: duplicate key value violates unique constraint "ml_dup_pkey".*\nmigration V1__dup\.sql, line 7\n',
+               'a duplicate found when a batch is inserted names the line of its row');
 
 CALL migrate.apply(:'fx' || '/copy_no_marker');
 SELECT results_eq('SELECT a, b FROM nm ORDER BY a', $$VALUES (1, 'x'), (2, '\.')$$,

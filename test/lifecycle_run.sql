@@ -1,13 +1,15 @@
 -- migrate.run: one file from an allowed directory, untracked, in its own
--- transaction; errors name the file and line; SET does not leak.
+-- transaction; errors name the file and line; SET does not leak; a file
+-- that needs top level runs in the background worker, as apply runs it.
 \set ON_ERROR_STOP 1
 \set QUIET 1
 SET client_min_messages = warning;
 SELECT current_setting('migrate_test.fixtures') AS fx \gset
 \set seed :fx/lifecycle_run/seed_dev.sql
 \set broken :fx/lifecycle_run/broken_seed.sql
+\set cic :fx/lifecycle_run/index_concurrently.sql
 
-SELECT plan(12);
+SELECT plan(17);
 
 CREATE FUNCTION pg_temp.error_of(sql text, OUT msg text, OUT context text, OUT state text)
 LANGUAGE plpgsql AS $$
@@ -43,6 +45,20 @@ BEGIN;
 CALL migrate.run(:'seed');
 ROLLBACK;
 SELECT is((SELECT count(*) FROM public.lrun_people), 4::bigint, 'in a rolled back block it left nothing');
+
+-- a statement that needs top level: the file runs outside a transaction, in the worker
+CALL migrate.run(:'cic');
+SELECT is((SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.lrun_people_name'::regclass), true,
+    'CREATE INDEX CONCURRENTLY ran, at top level');
+SELECT is((SELECT count(*) FROM public.lrun_people WHERE name = 'indexed'), 1::bigint,
+    'the statement before it ran once (what ran in the transaction was rolled back)');
+SELECT is((SELECT count(*) FROM migrate.history), 0::bigint, 'still nothing recorded');
+DROP INDEX public.lrun_people_name;
+-- in a transaction block it cannot, and says why
+SELECT is((pg_temp.error_of(format('CALL migrate.run(%L)', :'cic'))).msg,
+    format('file "%s" cannot run inside a transaction block', :'cic'), 'in an atomic call it is refused');
+SELECT is((SELECT count(*) FROM public.lrun_people WHERE name = 'indexed'), 1::bigint,
+    'and runs nothing');
 
 -- only allowed directories; only existing regular files
 SELECT is((pg_temp.error_of($$CALL migrate.run('/etc/passwd')$$)).state, '42501',
