@@ -136,6 +136,8 @@ dry_run_outside(TrackRun *run, MigrationScript *s)
 	memset(&exec, 0, sizeof(exec));
 	exec.script = s;
 	exec.base_dir = run->real_dir;
+	/* what runs is the replaced text: a placeholder may name the index's table */
+	exec.placeholders = run->placeholders;
 	exec.detect_nontx = true;
 	exec.scan_only = true;
 	execute_open(&exec);
