@@ -608,9 +608,16 @@ lookup(PlaceholderStream *ps, const char *name)
 	}
 	if (ph->call && (v = call_value(ph->call, name)) != NULL)
 		return v;
+	/*
+	 * An empty setting is no value: after RESET, a setting made by SET
+	 * reads as NULL up to PostgreSQL 15 but as "" from 16 on (placeholder
+	 * settings got an empty boot value), and RESET must mean unset on
+	 * every version.  An empty value comes from the call or the config.
+	 */
 	v = GetConfigOption(psprintf("migrate.placeholders.%s", name), true, false);
-	if (v != NULL)
+	if (v != NULL && v[0] != '\0')
 		return v;
+	v = NULL;
 	foreach(lc, ph->config)
 	{
 		ConfigValue *cv = (ConfigValue *) lfirst(lc);
