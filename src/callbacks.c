@@ -307,7 +307,6 @@ callbacks_after_error(TrackRun *run, CallbackEvent event)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ErrorData  *edata;
-	int			category;
 
 	if (!(run->callbacks_ran || callbacks_any(run->callbacks, event)) || !run->nonatomic ||
 		IsSubTransaction() || !SPI_inside_nonatomic_context())
@@ -315,9 +314,7 @@ callbacks_after_error(TrackRun *run, CallbackEvent event)
 
 	MemoryContextSwitchTo(run->cxt);
 	edata = CopyErrorData();
-	category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
-	if (category == ERRCODE_OPERATOR_INTERVENTION ||
-		category == ERRCODE_INSUFFICIENT_RESOURCES)
+	if (migrate_error_is_interruption(edata))
 	{
 		MemoryContextSwitchTo(oldcxt);
 		FreeErrorData(edata);

@@ -352,14 +352,7 @@ run_guarded(void (*fn) (void *), void *arg, const char *what, const char *hint)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
+		ErrorData  *edata = migrate_subxact_abort(oldcxt, oldowner);
 
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 			migrate_rethrow(edata);

@@ -216,17 +216,8 @@ look_ahead(const char *text, size_t len, bool eof, bool top_level, bool blocks,
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-		int			category;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
-		if (category == ERRCODE_OPERATOR_INTERVENTION ||
-			category == ERRCODE_INSUFFICIENT_RESOURCES)
-			PG_RE_THROW();
 		/* a chunk cut in a comment or quote: the pass judges each statement */
-		FlushErrorState();
+		(void) migrate_catch_recoverable(cxt);
 		why = NULL;
 	}
 	PG_END_TRY();
@@ -443,38 +434,6 @@ rethrow_with_line(ExecFrame *frame, Statement *st, MemoryContext cxt)
 	migrate_rethrow(edata);
 }
 
-/* first word of a transaction control statement? */
-static bool
-maybe_transaction_control(const char *w)
-{
-	static const char *const words[] = {
-		"begin", "start", "commit", "end", "rollback", "abort",
-		"savepoint", "release", "prepare", NULL
-	};
-	int			i;
-
-	for (i = 0; words[i]; i++)
-		if (strcmp(w, words[i]) == 0)
-			return true;
-	return false;
-}
-
-/* the statement as a TransactionStmt, or NULL */
-static TransactionStmt *
-as_transaction_stmt(Statement *st)
-{
-	List	   *parsed;
-	Node	   *node;
-
-	if (!maybe_transaction_control(st->first_word))
-		return NULL;
-	parsed = raw_parser(st->text, RAW_PARSE_DEFAULT);
-	if (list_length(parsed) != 1)
-		return NULL;
-	node = ((RawStmt *) linitial(parsed))->stmt;
-	return IsA(node, TransactionStmt) ? (TransactionStmt *) node : NULL;
-}
-
 /*
  * Absorb a file's own BEGIN at its start and COMMIT at its end; refuse
  * any other transaction control.  Returns true if the statement is done.
@@ -491,7 +450,7 @@ absorb_transaction_control(ExecFrame *frame, Statement *st)
 				 errdetail("A migration runs in one transaction; a COMMIT is accepted only as its last statement."),
 				 errhint("Split the file into two migrations.")));
 
-	ts = as_transaction_stmt(st);
+	ts = txblocks_transaction_stmt(st);
 	if (ts == NULL)
 		return false;
 
@@ -1033,17 +992,8 @@ execute_scan_rest(ScriptExec *exec)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-		int			category;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
 		/* a cancel or a lack of resources is not about the file */
-		if (category == ERRCODE_OPERATOR_INTERVENTION ||
-			category == ERRCODE_INSUFFICIENT_RESOURCES)
-			PG_RE_THROW();
-		FlushErrorState();
+		(void) migrate_catch_recoverable(cxt);
 		why = NULL;
 	}
 	PG_END_TRY();

@@ -630,16 +630,8 @@ run_in_transaction(MigrationScript *s, const Placeholders *placeholders, bool no
 		}
 		PG_CATCH();
 		{
-			ErrorData  *edata;
-
 			/* the subtransaction must end here: the caller's transaction then fails */
-			MemoryContextSwitchTo(oldcxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcxt);
-			CurrentResourceOwner = oldowner;
-			migrate_rethrow(edata);
+			migrate_rethrow(migrate_subxact_abort(oldcxt, oldowner));
 		}
 		PG_END_TRY();
 	}
@@ -704,16 +696,10 @@ run_outside(MigrationScript *s, const Placeholders *placeholders, int *statement
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		/* the rollback detaches the worker's shared memory, which tells it to stop */
+		ErrorData  *edata = migrate_subxact_abort(oldcxt, oldowner);
 		char	   *summary;
 
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		/* detaches the worker's shared memory, which tells it to stop */
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
 		if (exec.worker)
 			worker_stop(exec.worker);
 		if (nontx_describe_failure(s->name, exec.worker, invalid_before, edata->message,

@@ -646,16 +646,8 @@ lint_script(LintState *ls, const char *name, const SourceFile *file,
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-		int			category;
+		ErrorData  *edata = migrate_catch_recoverable(cxt);
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
-		if (category == ERRCODE_OPERATOR_INTERVENTION ||
-			category == ERRCODE_INSUFFICIENT_RESOURCES)
-			PG_RE_THROW();
-		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
 		ereport(NOTICE,
 				(errmsg("lint stopped in %s: %s", name, edata->message),

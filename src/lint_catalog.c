@@ -70,6 +70,7 @@
 
 #include "compat.h"
 #include "lint_int.h"
+#include "migrate.h"
 
 /* a name as written: schema.name or name */
 static char *
@@ -670,16 +671,7 @@ try_analysis(void (*fn) (void *), void *arg)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-		int			category;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
-		if (category == ERRCODE_OPERATOR_INTERVENTION ||
-			category == ERRCODE_INSUFFICIENT_RESOURCES)
-			PG_RE_THROW();
-		FlushErrorState();
+		(void) migrate_catch_recoverable(cxt);
 		RollbackAndReleaseCurrentSubTransaction();
 		ok = false;
 	}

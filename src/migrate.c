@@ -16,6 +16,7 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/pg_extension.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -190,6 +191,57 @@ migrate_catch_up_allowed_dirs(void)
 	changed = strcmp(before, migrate_allowed_dirs ? migrate_allowed_dirs : "") != 0;
 	pfree(before);
 	return changed;
+}
+
+/*
+ * Is an error about something else than what was being done: a cancel, a
+ * shutdown, no memory or disk?  Such an error is never swallowed, turned
+ * into a finding or recorded as the migration's own failure.
+ */
+bool
+migrate_error_is_interruption(const ErrorData *edata)
+{
+	int			category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+
+	return category == ERRCODE_OPERATOR_INTERVENTION ||
+		category == ERRCODE_INSUFFICIENT_RESOURCES;
+}
+
+/*
+ * In a PG_CATCH that may swallow the error (lint, a look ahead whose
+ * verdict the pass can give instead): the error, copied into cxt and
+ * flushed; an interruption is re-thrown instead.
+ */
+ErrorData *
+migrate_catch_recoverable(MemoryContext cxt)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	if (migrate_error_is_interruption(edata))
+		PG_RE_THROW();
+	FlushErrorState();
+	return edata;
+}
+
+/*
+ * In the PG_CATCH of an internal subtransaction begun while cxt and owner
+ * were current: the error, copied into cxt and flushed, with the
+ * subtransaction rolled back and cxt and owner current again.
+ */
+ErrorData *
+migrate_subxact_abort(MemoryContext cxt, ResourceOwner owner)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return edata;
 }
 
 /*

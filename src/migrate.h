@@ -39,6 +39,7 @@
 
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
+#include "utils/resowner.h"
 
 #include "compat.h"
 
@@ -150,5 +151,8 @@ extern void migrate_require_schema(int needed, const char *what);
 extern bool migrate_catch_up_allowed_dirs(void);
 extern const char *migration_kind_name(MigrationKind kind);
 pg_noreturn extern void migrate_rethrow(ErrorData *edata);
+extern bool migrate_error_is_interruption(const ErrorData *edata);
+extern ErrorData *migrate_catch_recoverable(MemoryContext cxt);
+extern ErrorData *migrate_subxact_abort(MemoryContext cxt, ResourceOwner owner);
 
 #endif							/* MIGRATE_H */

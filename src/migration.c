@@ -62,16 +62,6 @@ refuse_in_transaction_block(MigrationScript *s, const char *why)
 					 "BEGIN ... COMMIT, a function or a multi-statement query string).")));
 }
 
-/* is an error about something else than the migration (a cancel, no memory)? */
-static bool
-is_interruption(const ErrorData *edata)
-{
-	int			category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
-
-	return category == ERRCODE_OPERATOR_INTERVENTION ||
-		category == ERRCODE_INSUFFICIENT_RESOURCES;
-}
-
 /* how an attempt ended */
 typedef enum AttemptResult
 {
@@ -246,7 +236,7 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 			 * run outside a transaction fails as it always did, before
 			 * anything of it counts.
 			 */
-			if (!nontx && !is_interruption(edata) && cb_failed.name == NULL)
+			if (!nontx && !migrate_error_is_interruption(edata) && cb_failed.name == NULL)
 				why = execute_scan_rest(&exec);
 			if (why)
 				refuse_in_transaction_block(s, why);
@@ -264,7 +254,7 @@ migration_attempt(TrackRun *run, MigrationScript *s, const char *nontx_why,
 		AtEOXact_GUC(false, nestlevel);
 
 		/* would the file have run outside a transaction? then it runs there now */
-		if (!nontx && !is_interruption(edata) && cb_failed.name == NULL)
+		if (!nontx && !migrate_error_is_interruption(edata) && cb_failed.name == NULL)
 			why = execute_scan_rest(&exec);
 		/* the file stays open until here (its checksum context too) */
 		execute_close(&exec);

@@ -48,7 +48,7 @@ transaction_word(const char *w)
 {
 	static const char *const words[] = {
 		"begin", "start", "commit", "end", "rollback", "abort",
-		"savepoint", "release", NULL
+		"savepoint", "release", "prepare", NULL
 	};
 	int			i;
 
@@ -58,9 +58,13 @@ transaction_word(const char *w)
 	return false;
 }
 
-/* the statement as a TransactionStmt, or NULL (also for one it cannot parse) */
-static TransactionStmt *
-transaction_stmt(const Statement *st)
+/*
+ * The statement as a TransactionStmt, or NULL (also for one it cannot
+ * parse: running it gives the error).  Only statements whose first word
+ * can start transaction control are parsed.
+ */
+TransactionStmt *
+txblocks_transaction_stmt(const Statement *st)
 {
 	List	   *parsed;
 	Node	   *node;
@@ -107,7 +111,7 @@ txblocks_next(TxShape *shape, const Statement *st)
 		return psprintf("its own transaction control: \"COMMIT\" at line %d is followed by "
 						"more statements", shape->commit_line);
 
-	ts = transaction_stmt(st);
+	ts = txblocks_transaction_stmt(st);
 	shape->statements++;
 	if (ts == NULL)
 		return NULL;
@@ -151,7 +155,7 @@ txblocks_next(TxShape *shape, const Statement *st)
 bool
 txblocks_commits(const Statement *st, bool in_block)
 {
-	TransactionStmt *ts = transaction_stmt(st);
+	TransactionStmt *ts = txblocks_transaction_stmt(st);
 
 	if (ts == NULL)
 		return true;
