@@ -36,17 +36,23 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "history.h"
@@ -226,10 +232,170 @@ compare_rank(const ListCell *a, const ListCell *b)
 }
 
 /*
- * The rows of a track in rank order, copied into cxt.  Read through a
- * cursor, HISTORY_FETCH rows at a time, and sorted here rather than by
- * ORDER BY: a no-op apply over a long history then holds one copy of the
- * rows instead of three (sort, SPI result, ours), and every page a fresh
+ * The columns history_load reads, by name: the first HISTORY_COLUMNS are
+ * 1.0's, the rest the file's identity (1.1).  Their types are checked
+ * against the table before a direct read trusts them.
+ */
+static const struct
+{
+	const char *name;
+	Oid			type;
+}			history_columns[HISTORY_COLUMNS_11] = {
+	{"rank", INT8OID}, {"version", TEXTOID}, {"description", TEXTOID},
+	{"type", TEXTOID}, {"script", TEXTOID}, {"checksum", TEXTOID},
+	{"installed_on", TIMESTAMPTZOID}, {"execution_ms", INT8OID},
+	{"success", BOOLOID}, {"dirty", BOOLOID}, {"error", TEXTOID},
+	{"error_line", INT4OID}, {"file_dev", INT8OID}, {"file_ino", INT8OID},
+	{"file_size", INT8OID}, {"file_mtime_ns", INT8OID}, {"file_ctime_ns", INT8OID}
+};
+
+/*
+ * One row from the values of history_columns (v[i], n[i]), allocated in
+ * the current memory context.
+ */
+static HistoryRow *
+history_row_from(const Datum *v, const bool *n, int ncols)
+{
+	HistoryRow *row = palloc0(sizeof(HistoryRow));
+
+	row->rank = DatumGetInt64(v[0]);
+	row->version = n[1] ? NULL : TextDatumGetCString(v[1]);
+	row->description = n[2] ? NULL : TextDatumGetCString(v[2]);
+	row->type = n[3] ? NULL : TextDatumGetCString(v[3]);
+	row->script = n[4] ? NULL : TextDatumGetCString(v[4]);
+	row->checksum = n[5] ? NULL : TextDatumGetCString(v[5]);
+	row->installed_on = n[6] ? 0 : DatumGetTimestampTz(v[6]);
+	row->execution_ms = n[7] ? -1 : DatumGetInt64(v[7]);
+	row->success = DatumGetBool(v[8]);
+	row->dirty = DatumGetBool(v[9]);
+	row->error = n[10] ? NULL : TextDatumGetCString(v[10]);
+	row->error_line = n[11] ? 0 : DatumGetInt32(v[11]);
+	if (ncols == HISTORY_COLUMNS_11 && !n[12] && !n[13] && !n[14] && !n[15] && !n[16])
+	{
+		row->identity.known = true;
+		row->identity.settled = true;
+		row->identity.dev = DatumGetInt64(v[12]);
+		row->identity.ino = DatumGetInt64(v[13]);
+		row->identity.size = DatumGetInt64(v[14]);
+		row->identity.mtime_ns = DatumGetInt64(v[15]);
+		row->identity.ctime_ns = DatumGetInt64(v[16]);
+	}
+	return row;
+}
+
+/*
+ * Read the rows of track straight from the table, into cxt: a heap scan
+ * that deforms each row in place, where a query through SPI would project
+ * and copy every row first (over a history of 10 000 rows, most of what a
+ * no-op apply did).  It reads what the query would, as the query would:
+ * under a new snapshot (GetTransactionSnapshot, after
+ * CommandCounterIncrement, as a cursor that is not read-only takes), with
+ * the caller's rights checked first.  When the caller has no SELECT on the
+ * whole table, row security applies to it, or a column is not what this
+ * library expects, it returns false without reading anything, and the
+ * query runs instead: its errors and its row security are the reference.
+ */
+static bool
+history_read_direct(const char *track, MemoryContext cxt, int ncols, List **rows)
+{
+	Oid			relid;
+	Relation	rel;
+	TupleDesc	desc;
+	AttrNumber	attnums[HISTORY_COLUMNS_11];
+	AttrNumber	track_attnum = InvalidAttrNumber;
+	AttrNumber	last = 0;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	size_t		track_len = strlen(track);
+	int			i;
+
+	relid = get_relname_relid("history", get_namespace_oid("migrate", false));
+	if (!OidIsValid(relid) ||
+		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+		check_enable_rls(relid, InvalidOid, true) != RLS_NONE)
+		return false;
+
+	rel = table_open(relid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	for (i = 0; i < ncols; i++)
+		attnums[i] = InvalidAttrNumber;
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		int			c;
+
+		if (att->attisdropped)
+			continue;
+		if (strcmp(NameStr(att->attname), "track") == 0 && att->atttypid == TEXTOID)
+			track_attnum = att->attnum;
+		for (c = 0; c < ncols; c++)
+			if (strcmp(NameStr(att->attname), history_columns[c].name) == 0 &&
+				att->atttypid == history_columns[c].type)
+				attnums[c] = att->attnum;
+	}
+	for (i = 0; i < ncols; i++)
+	{
+		if (attnums[i] == InvalidAttrNumber)
+			break;
+		last = Max(last, attnums[i]);
+	}
+	if (i < ncols || track_attnum == InvalidAttrNumber)
+	{
+		table_close(rel, AccessShareLock);
+		return false;
+	}
+
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	last = Max(last, track_attnum);
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		Datum	   *values;
+		bool	   *isnull;
+		Datum		v[HISTORY_COLUMNS_11];
+		bool		n[HISTORY_COLUMNS_11];
+		text	   *t;
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		slot_getsomeattrs(slot, last);
+		values = slot->tts_values;
+		isnull = slot->tts_isnull;
+
+		/* WHERE track = $1: text equality is bytewise (a deterministic collation) */
+		if (isnull[track_attnum - 1])
+			continue;
+		t = DatumGetTextPP(values[track_attnum - 1]);
+		if (VARSIZE_ANY_EXHDR(t) != track_len ||
+			memcmp(VARDATA_ANY(t), track, track_len) != 0)
+			continue;
+
+		for (i = 0; i < ncols; i++)
+		{
+			v[i] = values[attnums[i] - 1];
+			n[i] = isnull[attnums[i] - 1];
+		}
+		old = MemoryContextSwitchTo(cxt);
+		*rows = lappend(*rows, history_row_from(v, n, ncols));
+		MemoryContextSwitchTo(old);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	/* the lock is kept until the transaction ends, as a query keeps it */
+	table_close(rel, NoLock);
+	return true;
+}
+
+/*
+ * The rows of a track in rank order, copied into cxt: read straight from
+ * the table when the caller may (history_read_direct), else through a
+ * cursor, HISTORY_FETCH rows at a time.  Sorted here rather than by ORDER
+ * BY: a no-op apply over a long history then holds one copy of the rows
+ * instead of three (sort, SPI result, ours), and every page a fresh
  * backend touches counts.  Not read_only: a read-only cursor runs on the
  * active snapshot, and a nonatomic apply that waited for the runner lock
  * has committed and holds none.
@@ -242,8 +408,15 @@ history_load(const char *track, MemoryContext cxt)
 	List	   *rows = NIL;
 	Portal		portal;
 	bool		v11 = migrate_schema_version() >= 101;
+	int			ncols = v11 ? HISTORY_COLUMNS_11 : HISTORY_COLUMNS;
 
 	migrate_require_schema(MIGRATE_SCHEMA_1_0, "migrate.history");
+	if (history_read_direct(track, cxt, ncols, &rows))
+	{
+		list_sort(rows, compare_rank);
+		return rows;
+	}
+
 	args[0] = CStringGetTextDatum(track);
 	portal = SPI_cursor_open(NULL,
 							 v11 ?
@@ -273,35 +446,12 @@ history_load(const char *track, MemoryContext cxt)
 		old = MemoryContextSwitchTo(cxt);
 		for (i = 0; i < SPI_processed; i++)
 		{
-			HistoryRow *row = palloc0(sizeof(HistoryRow));
 			Datum		v[HISTORY_COLUMNS_11];
 			bool		n[HISTORY_COLUMNS_11];
 
 			/* one pass over the tuple, not one per column */
 			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, n);
-			row->rank = DatumGetInt64(v[0]);
-			row->version = n[1] ? NULL : TextDatumGetCString(v[1]);
-			row->description = n[2] ? NULL : TextDatumGetCString(v[2]);
-			row->type = n[3] ? NULL : TextDatumGetCString(v[3]);
-			row->script = n[4] ? NULL : TextDatumGetCString(v[4]);
-			row->checksum = n[5] ? NULL : TextDatumGetCString(v[5]);
-			row->installed_on = n[6] ? 0 : DatumGetTimestampTz(v[6]);
-			row->execution_ms = n[7] ? -1 : DatumGetInt64(v[7]);
-			row->success = DatumGetBool(v[8]);
-			row->dirty = DatumGetBool(v[9]);
-			row->error = n[10] ? NULL : TextDatumGetCString(v[10]);
-			row->error_line = n[11] ? 0 : DatumGetInt32(v[11]);
-			if (v11 && !n[12] && !n[13] && !n[14] && !n[15] && !n[16])
-			{
-				row->identity.known = true;
-				row->identity.settled = true;
-				row->identity.dev = DatumGetInt64(v[12]);
-				row->identity.ino = DatumGetInt64(v[13]);
-				row->identity.size = DatumGetInt64(v[14]);
-				row->identity.mtime_ns = DatumGetInt64(v[15]);
-				row->identity.ctime_ns = DatumGetInt64(v[16]);
-			}
-			rows = lappend(rows, row);
+			rows = lappend(rows, history_row_from(v, n, ncols));
 		}
 		MemoryContextSwitchTo(old);
 		SPI_freetuptable(SPI_tuptable);

@@ -110,7 +110,8 @@ sql_migrate_claims(LayoutDir *dir, const SourceFile *f)
 	 * not read for markers: that would read every file of a Flyway
 	 * directory once more on every call.
 	 */
-	if (layout_flyway.claims(dir, f) || layout_golang_migrate.claims(dir, f))
+	if (layout_dir_claims(dir, &layout_flyway, f) ||
+		layout_dir_claims(dir, &layout_golang_migrate, f))
 		return false;
 	return sections_scan(dir, f)->count[SECTION_SQLMIGRATE_UP] > 0;
 }

@@ -25,6 +25,10 @@ typedef struct LayoutDir
 	void	   *sqitch;			/* the parsed sqitch plan, once read */
 	MemoryContext cxt;			/* where those three live: claims() runs in a
 								 * context reset after each file */
+	/* layout_classify's answers so far for the file it is asking about */
+	const SourceFile *asking;	/* that file, or NULL */
+	uint32		asked;			/* bit l: all_layouts[l] has answered */
+	uint32		claimed;		/* bit l: ... and claimed it */
 } LayoutDir;
 
 /* one layout: how it recognises its files, and how it reads them */
@@ -172,5 +176,6 @@ extern List *drizzle_journal(LayoutDir *dir);
 extern char *layout_sql_migrate_description(const char *name);
 extern SqitchPlan *sqitch_plan(LayoutDir *dir);
 extern void layout_dir_init(LayoutDir *dir, List *files);
+extern bool layout_dir_claims(LayoutDir *dir, const Layout *layout, const SourceFile *f);
 
 #endif							/* MIGRATE_LAYOUTS_H */

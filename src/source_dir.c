@@ -81,6 +81,20 @@ check_name_encoding(const char *shown_dir, const char *name)
 			 errhint("Rename the file in the server encoding: migrate records file names as text.")));
 }
 
+/* "dir/name", built without a format: once per file of a listing */
+static char *
+join_name(const char *dir, const char *name)
+{
+	size_t		dlen = strlen(dir);
+	size_t		nlen = strlen(name);
+	char	   *s = palloc(dlen + nlen + 2);
+
+	memcpy(s, dir, dlen);
+	s[dlen] = '/';
+	memcpy(s + dlen + 1, name, nlen + 1);
+	return s;
+}
+
 /*
  * List dir (a real path below an allowed directory) into *files, and its
  * subdirectories.  shown is the directory as messages name it (the path
@@ -117,8 +131,8 @@ list_dir_recurse(const char *dir, const char *shown, const char *prefix, int dep
 			continue;
 		check_name_encoding(shown, de->d_name);
 
-		full = psprintf("%s/%s", dir, de->d_name);
-		rel = prefix ? psprintf("%s/%s", prefix, de->d_name) : pstrdup(de->d_name);
+		full = join_name(dir, de->d_name);
+		rel = prefix ? join_name(prefix, de->d_name) : pstrdup(de->d_name);
 
 		/*
 		 * Every entry is looked at through the open directory, without
