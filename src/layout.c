@@ -60,6 +60,7 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "utils/memutils.h"
 
 #include "callbacks.h"
 #include "layouts.h"
@@ -746,6 +747,7 @@ layout_classify(List *files)
 	const Layout *layout;
 	List	   *claimed = NIL;
 	MemoryContext claims_cxt;
+	MemoryContext scripts_cxt;
 	MemoryContext old;
 	int			i;
 
@@ -809,7 +811,17 @@ layout_classify(List *files)
 			}
 		}
 	}
+	/*
+	 * The scripts, with their versions and descriptions, last as long as
+	 * the listing and are never freed one by one: a generation context
+	 * keeps each at its size (AllocSet would round a script up to 256
+	 * bytes, which over 10 000 files is a megabyte).
+	 */
+	scripts_cxt = GenerationContextCreate(CurrentMemoryContext, "migrate scripts",
+										  ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(scripts_cxt);
 	layout->build(&dir, claimed, set);
+	MemoryContextSwitchTo(old);
 
 	sort_scripts(set);
 	list_sort(set->callbacks, callback_compare);
