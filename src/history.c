@@ -34,16 +34,17 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/skey.h"
 #include "access/stratnum.h"
 #include "access/table.h"
-#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
-#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -323,11 +324,81 @@ history_row_from(MemoryContext cxt, const Datum *v, const bool *n, int ncols)
 }
 
 /*
+ * Is "track" the text datum d?  Bytewise: the track column has a
+ * deterministic collation, under which equal texts are equal bytes.
+ */
+static bool
+track_equals(Datum d, const char *track, size_t track_len)
+{
+	text	   *t = DatumGetTextPP(d);
+
+	return VARSIZE_ANY_EXHDR(t) == track_len && memcmp(VARDATA_ANY(t), track, track_len) == 0;
+}
+
+/*
+ * The index on migrate.history (track, version), opened, when it is there
+ * and usable to find a track's rows; else NULL.
+ */
+static Relation
+history_track_index(Relation rel, Oid nsp, AttrNumber track_attnum)
+{
+	Oid			indexid = get_relname_relid("history_track_version_idx", nsp);
+	Relation	idx;
+
+	if (!OidIsValid(indexid))
+		return NULL;
+	idx = index_open(indexid, AccessShareLock);
+	if (idx->rd_index->indrelid != RelationGetRelid(rel) || !idx->rd_index->indisvalid ||
+		!idx->rd_index->indisready || idx->rd_rel->relam != BTREE_AM_OID ||
+		idx->rd_index->indnkeyatts < 1 || idx->rd_index->indkey.values[0] != track_attnum)
+	{
+		index_close(idx, AccessShareLock);
+		return NULL;
+	}
+	return idx;
+}
+
+/*
+ * Are all rows of the history, as snapshot sees them, rows of track?
+ * Then reading the whole table in its physical order is the cheapest way
+ * to them (the common case: one track); else the index finds the track's
+ * rows without reading the others.  Answered from the two ends of the
+ * (track, version) index: two descents, not a scan.
+ */
+static bool
+history_one_track(Relation rel, Relation idx, Snapshot snapshot, AttrNumber track_attnum,
+				  const char *track, size_t track_len)
+{
+	ScanDirection dirs[2] = {ForwardScanDirection, BackwardScanDirection};
+	int			i;
+
+	for (i = 0; i < 2; i++)
+	{
+		SysScanDesc scan = systable_beginscan_ordered(rel, idx, snapshot, 0, NULL);
+		HeapTuple	tup = systable_getnext_ordered(scan, dirs[i]);
+		bool		same = true;
+
+		if (HeapTupleIsValid(tup))
+		{
+			bool		isnull;
+			Datum		d = heap_getattr(tup, track_attnum, RelationGetDescr(rel), &isnull);
+
+			same = !isnull && track_equals(d, track, track_len);
+		}
+		systable_endscan_ordered(scan);
+		if (!same)
+			return false;
+	}
+	return true;
+}
+
+/*
  * Read the rows of track straight from the table, each into rows_cxt and
- * the list in cxt: a heap scan
- * that deforms each row in place, where a query through SPI would project
- * and copy every row first (over a history of 10 000 rows, most of what a
- * no-op apply did).  It reads what the query would, as the query would:
+ * the list in cxt: a scan that deforms each row in place, where a query
+ * through SPI would project and copy every row first (over a history of
+ * 10 000 rows, most of what a no-op apply did).  The whole table when it
+ * holds that track alone, else the track's rows through the (track,
+ * version) index.  It reads what the query would, as the query would:
  * under a new snapshot (GetTransactionSnapshot, after
  * CommandCounterIncrement, as a cursor that is not read-only takes), with
  * the caller's rights checked first.  When the caller has no SELECT on the
@@ -339,19 +410,24 @@ static bool
 history_read_direct(const char *track, MemoryContext cxt, MemoryContext rows_cxt, int ncols,
 					List **rows)
 {
+	Oid			nsp = get_namespace_oid("migrate", false);
 	Oid			relid;
 	Relation	rel;
+	Relation	idx;
 	TupleDesc	desc;
 	AttrNumber	attnums[HISTORY_COLUMNS_11];
 	AttrNumber	track_attnum = InvalidAttrNumber;
-	AttrNumber	last = 0;
 	Snapshot	snapshot;
-	TableScanDesc scan;
-	TupleTableSlot *slot;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+	Datum	   *values;
+	bool	   *isnull;
 	size_t		track_len = strlen(track);
+	bool		use_index;
 	int			i;
 
-	relid = get_relname_relid("history", get_namespace_oid("migrate", false));
+	relid = get_relname_relid("history", nsp);
 	if (!OidIsValid(relid) ||
 		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
 		check_enable_rls(relid, InvalidOid, true) != RLS_NONE)
@@ -376,11 +452,8 @@ history_read_direct(const char *track, MemoryContext cxt, MemoryContext rows_cxt
 				attnums[c] = att->attnum;
 	}
 	for (i = 0; i < ncols; i++)
-	{
 		if (attnums[i] == InvalidAttrNumber)
 			break;
-		last = Max(last, attnums[i]);
-	}
 	if (i < ncols || track_attnum == InvalidAttrNumber)
 	{
 		table_close(rel, AccessShareLock);
@@ -389,32 +462,31 @@ history_read_direct(const char *track, MemoryContext cxt, MemoryContext rows_cxt
 
 	CommandCounterIncrement();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
-	last = Max(last, track_attnum);
-	scan = table_beginscan(rel, snapshot, 0, NULL);
-	slot = table_slot_create(rel, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	idx = history_track_index(rel, nsp, track_attnum);
+	use_index = idx != NULL &&
+		!history_one_track(rel, idx, snapshot, track_attnum, track, track_len);
+
+	/* WHERE track = $1, compared as the index compares it */
+	ScanKeyEntryInitialize(&key, 0, track_attnum, BTEqualStrategyNumber, InvalidOid,
+						   idx ? idx->rd_indcollation[0] : DEFAULT_COLLATION_OID,
+						   F_TEXTEQ, CStringGetTextDatum(track));
+	scan = systable_beginscan(rel, use_index ? RelationGetRelid(idx) : InvalidOid, use_index,
+							  snapshot, 1, &key);
+	values = palloc(sizeof(Datum) * desc->natts);
+	isnull = palloc(sizeof(bool) * desc->natts);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
-		Datum	   *values;
-		bool	   *isnull;
 		Datum		v[HISTORY_COLUMNS_11];
 		bool		n[HISTORY_COLUMNS_11];
-		text	   *t;
 		HistoryRow *row;
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
-		slot_getsomeattrs(slot, last);
-		values = slot->tts_values;
-		isnull = slot->tts_isnull;
-
-		/* WHERE track = $1: text equality is bytewise (a deterministic collation) */
-		if (isnull[track_attnum - 1])
+		heap_deform_tuple(tuple, desc, values, isnull);
+		/* the key decided already; this only guards against a lossy index */
+		if (isnull[track_attnum - 1] ||
+			!track_equals(values[track_attnum - 1], track, track_len))
 			continue;
-		t = DatumGetTextPP(values[track_attnum - 1]);
-		if (VARSIZE_ANY_EXHDR(t) != track_len ||
-			memcmp(VARDATA_ANY(t), track, track_len) != 0)
-			continue;
-
 		for (i = 0; i < ncols; i++)
 		{
 			v[i] = values[attnums[i] - 1];
@@ -425,10 +497,13 @@ history_read_direct(const char *track, MemoryContext cxt, MemoryContext rows_cxt
 		*rows = lappend(*rows, row);
 		MemoryContextSwitchTo(old);
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	table_endscan(scan);
+	systable_endscan(scan);
+	pfree(values);
+	pfree(isnull);
+	if (idx)
+		index_close(idx, NoLock);
 	UnregisterSnapshot(snapshot);
-	/* the lock is kept until the transaction ends, as a query keeps it */
+	/* the locks are kept until the transaction ends, as a query keeps them */
 	table_close(rel, NoLock);
 	return true;
 }

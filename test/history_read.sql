@@ -3,6 +3,9 @@
 -- applies, else through the query, whose privileges and row security are
 -- the reference.  Both paths must give the same plan; each is exercised
 -- here, with the grants a migration role holds (README, "Privileges").
+-- With two tracks in the table the direct read finds a track's rows
+-- through the (track, version) index; a database with one track (every
+-- other test) reads the whole table.
 BEGIN;
 \i test/include/files.psql
 SELECT plan(11);
