@@ -125,9 +125,14 @@ session() {
     case $1 in
         floor) pid=$("$FLOOR" "dbname=$2" "$BASE/permig.sql" 'SELECT pg_backend_pid()') ;;
         migrate) pid=$("${PSQL[@]}" -At -d "$2" -c "CALL migrate.apply('$BASE/migrations')" \
-                     -c 'SELECT pg_backend_pid()' 2>/dev/null) ;;
+                     -c 'SELECT pg_backend_pid()' 2>"$MIG_WORK/apply.err") ;;
     esac
     [[ $pid =~ ^[0-9]+$ ]] || mig_die "$1 at N = $N failed"
+    # a run that warned (a drift fingerprint that failed, say) did less than
+    # a real one: its count would flatter it
+    if [[ $1 == migrate ]] && grep -q WARNING "$MIG_WORK/apply.err"; then
+        mig_die "apply at N = $N warned: $(grep -A2 WARNING "$MIG_WORK/apply.err" | head -5)"
+    fi
     if [[ -n ${BENCH_KEEP:-} ]]; then
         mkdir -p "$BENCH_KEEP"
         ir "$pid" >/dev/null

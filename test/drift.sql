@@ -7,7 +7,7 @@
 BEGIN;
 \i test/include/files.psql
 SET client_min_messages = warning;
-SELECT plan(49);
+SELECT plan(53);
 
 -- every drift row recorded so far (the template database has none)
 CREATE FUNCTION pg_temp.rows() RETURNS bigint LANGUAGE sql
@@ -188,6 +188,48 @@ ALTER TABLE public.migrated ADD COLUMN doubled int GENERATED ALWAYS AS (sneaky *
 SELECT lives_ok('SELECT migrate.acknowledge_drift()',
                 'a generated column''s expression is deparsed with its table');
 SELECT lives_ok(format('SELECT migrate.validate(%L)', :'dir'), 'and validate agrees with the fingerprint');
+
+-- ---- an index changed unseen by the trigger: each part of its text ---------
+-- (the fingerprint describes an index from the catalogs: table, access
+-- method, uniqueness, each column's operator class, collation and order,
+-- INCLUDE, storage options, expressions and predicate; recreating the same
+-- index, with new OIDs, changes nothing)
+ALTER TABLE public.migrated ADD COLUMN label text;
+CREATE INDEX migrated_label_idx ON public.migrated (label);
+SELECT lives_ok('SELECT migrate.acknowledge_drift()', 'an index to change');
+CREATE FUNCTION pg_temp.index_redone(dir text, def text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    d text;
+BEGIN
+    ALTER EVENT TRIGGER migrate_drift_ddl DISABLE;
+    ALTER EVENT TRIGGER migrate_drift_drop DISABLE;
+    DROP INDEX public.migrated_label_idx;
+    EXECUTE def;
+    ALTER EVENT TRIGGER migrate_drift_drop ENABLE;
+    ALTER EVENT TRIGGER migrate_drift_ddl ENABLE;
+    d := coalesce((pg_temp.err(format('SELECT migrate.validate(%L)', dir))).detail, 'no change found');
+    PERFORM migrate.acknowledge_drift();
+    RETURN d;
+END $$;
+SELECT is(pg_temp.index_redone(:'dir', 'CREATE INDEX migrated_label_idx ON public.migrated (label)'),
+          'no change found', 'the same index made again (new OIDs) is no change');
+SELECT results_eq(
+    format($$SELECT d ~ ': changed index public\.migrated_label_idx\.$' FROM unnest(ARRAY[
+        pg_temp.index_redone(%1$L, 'CREATE INDEX migrated_label_idx ON public.migrated (label text_pattern_ops)'),
+        pg_temp.index_redone(%1$L, 'CREATE INDEX migrated_label_idx ON public.migrated (label DESC)'),
+        pg_temp.index_redone(%1$L, 'CREATE INDEX migrated_label_idx ON public.migrated (label COLLATE "C")'),
+        pg_temp.index_redone(%1$L, 'CREATE INDEX migrated_label_idx ON public.migrated (label) INCLUDE (sneaky)'),
+        pg_temp.index_redone(%1$L, 'CREATE INDEX migrated_label_idx ON public.migrated (label) WHERE sneaky > 0'),
+        pg_temp.index_redone(%1$L, 'CREATE INDEX migrated_label_idx ON public.migrated (lower(label))'),
+        pg_temp.index_redone(%1$L, 'CREATE INDEX migrated_label_idx ON public.migrated (lower(label)) WITH (fillfactor = 50)'),
+        pg_temp.index_redone(%1$L, 'CREATE UNIQUE INDEX migrated_label_idx ON public.migrated (lower(label)) WITH (fillfactor = 50)'),
+        pg_temp.index_redone(%1$L, 'CREATE INDEX migrated_label_idx ON public.migrated USING hash (label)'),
+        pg_temp.index_redone(%1$L, 'CREATE INDEX migrated_label_idx ON public.migrated (sneaky, label)')]) d$$, :'dir'),
+    $$VALUES (true), (true), (true), (true), (true), (true), (true), (true), (true), (true)$$,
+    'an operator class, an order, a collation, INCLUDE, a predicate, an expression, a storage option, '
+    'uniqueness, an access method and the columns: each change is found');
+SELECT is(pg_temp.index_redone(:'dir', 'CREATE INDEX migrated_label_idx ON public.migrated (sneaky, label)'),
+          'no change found', 'and the last one made again is none');
 
 -- ---- a broken trigger condition is a warning, the DDL succeeds --------------
 ALTER TABLE migrate.drift ADD COLUMN broken int;
