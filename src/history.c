@@ -7,7 +7,11 @@
  * successful or not, is a row, and the state of a migration is derived
  * from its rows (plan.c).  Every query here goes through SPI with
  * parameters and schema-qualified names and operators, so a caller's
- * search_path cannot redirect it.  The caller must be SPI-connected.
+ * search_path cannot redirect it.  The caller must be SPI-connected.  The
+ * one read every call makes, a track's rows (history_load), is a scan of
+ * the table instead when the caller may read all of it, since a query
+ * projected and copied every row first (history_read_direct says when,
+ * and how it reads what the query would).
  *
  * Both queries run once per migration or per run, so they are prepared
  * once per backend and kept (SPI_keepplan) rather than parsed and planned
