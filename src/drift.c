@@ -150,6 +150,11 @@ typedef struct OwnerScope
  * table, access method, uniqueness, INCLUDE count, storage options,
  * expressions and predicate make up the rest, so any change that
  * pg_get_indexdef would show changes this text too, and no OID is in it.
+ *
+ * A relation's triggers, rules and sequence parameters are looked up only
+ * when pg_class says it may have some (relhastriggers, relhasrules, a
+ * sequence): a correlated subquery over an empty result still costs some
+ * 20k instructions per relation, and the text is the same (NULL either way).
  */
 static const char *const fingerprint_sql =
 "WITH ext AS ("
@@ -215,10 +220,11 @@ static const char *const fingerprint_sql =
 "         OPERATOR(pg_catalog.||) pg_catalog.pg_get_constraintdef(k.oid), ', '"
 "         ORDER BY k.conname COLLATE \"C\")"
 "       FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) c.oid),"
+"      CASE WHEN c.relhastriggers THEN"
 "      (SELECT pg_catalog.string_agg(pg_catalog.pg_get_triggerdef(g.oid), ', '"
 "         ORDER BY g.tgname COLLATE \"C\")"
 "       FROM pg_catalog.pg_trigger g WHERE g.tgrelid OPERATOR(pg_catalog.=) c.oid"
-"       AND NOT g.tgisinternal),"
+"       AND NOT g.tgisinternal) END,"
 "      (SELECT pg_catalog.string_agg(pg_catalog.format('%s %s %s %s %s %s',"
 "           pg_catalog.quote_ident(p.polname), p.polcmd, p.polpermissive,"
 "           pg_catalog.array_to_string(ARRAY(SELECT CASE WHEN u OPERATOR(pg_catalog.=) 0"
@@ -228,13 +234,15 @@ static const char *const fingerprint_sql =
 "           pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)), ', '"
 "         ORDER BY p.polname COLLATE \"C\")"
 "       FROM pg_catalog.pg_policy p WHERE p.polrelid OPERATOR(pg_catalog.=) c.oid),"
+"      CASE WHEN c.relhasrules THEN"
 "      (SELECT pg_catalog.string_agg(pg_catalog.pg_get_ruledef(w.oid), ', '"
 "         ORDER BY w.rulename COLLATE \"C\")"
 "       FROM pg_catalog.pg_rewrite w WHERE w.ev_class OPERATOR(pg_catalog.=) c.oid"
-"       AND w.rulename OPERATOR(pg_catalog.<>) '_RETURN'),"
+"       AND w.rulename OPERATOR(pg_catalog.<>) '_RETURN') END,"
+"      CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S' THEN"
 "      (SELECT pg_catalog.format('%s %s %s %s %s %s %s', s.seqtypid::pg_catalog.regtype,"
 "         s.seqstart, s.seqincrement, s.seqmax, s.seqmin, s.seqcache, s.seqcycle)"
-"       FROM pg_catalog.pg_sequence s WHERE s.seqrelid OPERATOR(pg_catalog.=) c.oid))"
+"       FROM pg_catalog.pg_sequence s WHERE s.seqrelid OPERATOR(pg_catalog.=) c.oid) END)"
 "  FROM rel r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.oid"
 " UNION ALL"
 "  SELECT 'index ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.nspname)"

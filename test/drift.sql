@@ -7,7 +7,7 @@
 BEGIN;
 \i test/include/files.psql
 SET client_min_messages = warning;
-SELECT plan(53);
+SELECT plan(58);
 
 -- every drift row recorded so far (the template database has none)
 CREATE FUNCTION pg_temp.rows() RETURNS bigint LANGUAGE sql
@@ -230,6 +230,34 @@ SELECT results_eq(
     'uniqueness, an access method and the columns: each change is found');
 SELECT is(pg_temp.index_redone(:'dir', 'CREATE INDEX migrated_label_idx ON public.migrated (sneaky, label)'),
           'no change found', 'and the last one made again is none');
+
+-- ---- triggers, rules and sequence parameters changed unseen ----------------
+-- (the fingerprint reads them only for relations pg_class says may have them)
+CREATE SEQUENCE public.fp_seq;
+SELECT lives_ok('SELECT migrate.acknowledge_drift()', 'a sequence to change');
+CREATE FUNCTION pg_temp.unseen(dir text, ddl text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    d text;
+BEGIN
+    ALTER EVENT TRIGGER migrate_drift_ddl DISABLE;
+    ALTER EVENT TRIGGER migrate_drift_drop DISABLE;
+    EXECUTE ddl;
+    ALTER EVENT TRIGGER migrate_drift_drop ENABLE;
+    ALTER EVENT TRIGGER migrate_drift_ddl ENABLE;
+    d := coalesce((pg_temp.err(format('SELECT migrate.validate(%L)', dir))).detail, 'no change found');
+    PERFORM migrate.acknowledge_drift();
+    RETURN d;
+END $$;
+SELECT matches(pg_temp.unseen(:'dir', 'CREATE TRIGGER migrated_t BEFORE UPDATE ON public.migrated '
+                                      'FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()'),
+               ': changed table public\.migrated\.$', 'a trigger added unseen is found');
+SELECT matches(pg_temp.unseen(:'dir', 'CREATE RULE migrated_r AS ON DELETE TO public.migrated DO INSTEAD NOTHING'),
+               ': changed table public\.migrated\.$', 'a rule added unseen is found');
+SELECT matches(pg_temp.unseen(:'dir', 'ALTER SEQUENCE public.fp_seq INCREMENT BY 5'),
+               ': changed sequence public\.fp_seq\.$', 'a sequence''s increment changed unseen is found');
+SELECT matches(pg_temp.unseen(:'dir', 'DROP TRIGGER migrated_t ON public.migrated; '
+                                      'DROP RULE migrated_r ON public.migrated'),
+               ': changed table public\.migrated\.$', 'and their removal');
 
 -- ---- a broken trigger condition is a warning, the DDL succeeds --------------
 ALTER TABLE migrate.drift ADD COLUMN broken int;
