@@ -153,8 +153,10 @@ typedef struct OwnerScope
  *
  * A relation's triggers, rules and sequence parameters are looked up only
  * when pg_class says it may have some (relhastriggers, relhasrules, a
- * sequence): a correlated subquery over an empty result still costs some
- * 20k instructions per relation, and the text is the same (NULL either way).
+ * sequence), and its parents and policies are joined from one grouped pass
+ * over pg_inherits and pg_policy: a correlated subquery per relation costs
+ * some 20k instructions even over an empty result, and the text is the
+ * same (NULL either way).
  */
 static const char *const fingerprint_sql =
 "WITH ext AS ("
@@ -201,9 +203,7 @@ static const char *const fingerprint_sql =
 "    pg_catalog.format(E'%s %s %s %s %s\\n%s\\n%s\\n%s\\n%s\\n%s\\n%s\\n%s\\n%s\\n%s\\n%s',"
 "      c.relkind, c.relpersistence, c.reloptions, c.relrowsecurity, c.relforcerowsecurity,"
 "      pg_catalog.pg_get_partkeydef(c.oid), pg_catalog.pg_get_expr(c.relpartbound, c.oid),"
-"      (SELECT pg_catalog.string_agg(i.inhparent::pg_catalog.regclass::pg_catalog.text, ','"
-"         ORDER BY i.inhseqno) FROM pg_catalog.pg_inherits i"
-"       WHERE i.inhrelid OPERATOR(pg_catalog.=) c.oid),"
+"      inh.parents,"
 "      (SELECT pg_catalog.string_agg(pg_catalog.format('%s %s %s %s %s %s %s',"
 "           pg_catalog.quote_ident(a.attname), pg_catalog.format_type(a.atttypid, a.atttypmod),"
 "           a.attnotnull, pg_catalog.pg_get_expr(d.adbin, CASE a.attgenerated WHEN '' THEN 0"
@@ -225,15 +225,7 @@ static const char *const fingerprint_sql =
 "         ORDER BY g.tgname COLLATE \"C\")"
 "       FROM pg_catalog.pg_trigger g WHERE g.tgrelid OPERATOR(pg_catalog.=) c.oid"
 "       AND NOT g.tgisinternal) END,"
-"      (SELECT pg_catalog.string_agg(pg_catalog.format('%s %s %s %s %s %s',"
-"           pg_catalog.quote_ident(p.polname), p.polcmd, p.polpermissive,"
-"           pg_catalog.array_to_string(ARRAY(SELECT CASE WHEN u OPERATOR(pg_catalog.=) 0"
-"             THEN 'public' ELSE pg_catalog.pg_get_userbyid(u)::pg_catalog.text END"
-"             FROM pg_catalog.unnest(p.polroles) u ORDER BY 1), ','),"
-"           pg_catalog.pg_get_expr(p.polqual, p.polrelid),"
-"           pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)), ', '"
-"         ORDER BY p.polname COLLATE \"C\")"
-"       FROM pg_catalog.pg_policy p WHERE p.polrelid OPERATOR(pg_catalog.=) c.oid),"
+"      pol.policies,"
 "      CASE WHEN c.relhasrules THEN"
 "      (SELECT pg_catalog.string_agg(pg_catalog.pg_get_ruledef(w.oid), ', '"
 "         ORDER BY w.rulename COLLATE \"C\")"
@@ -244,6 +236,20 @@ static const char *const fingerprint_sql =
 "         s.seqstart, s.seqincrement, s.seqmax, s.seqmin, s.seqcache, s.seqcycle)"
 "       FROM pg_catalog.pg_sequence s WHERE s.seqrelid OPERATOR(pg_catalog.=) c.oid) END)"
 "  FROM rel r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.oid"
+"  LEFT JOIN (SELECT i.inhrelid, pg_catalog.string_agg("
+"      i.inhparent::pg_catalog.regclass::pg_catalog.text, ',' ORDER BY i.inhseqno) AS parents"
+"    FROM pg_catalog.pg_inherits i GROUP BY i.inhrelid) inh"
+"    ON inh.inhrelid OPERATOR(pg_catalog.=) c.oid"
+"  LEFT JOIN (SELECT p.polrelid, pg_catalog.string_agg(pg_catalog.format('%s %s %s %s %s %s',"
+"           pg_catalog.quote_ident(p.polname), p.polcmd, p.polpermissive,"
+"           pg_catalog.array_to_string(ARRAY(SELECT CASE WHEN u OPERATOR(pg_catalog.=) 0"
+"             THEN 'public' ELSE pg_catalog.pg_get_userbyid(u)::pg_catalog.text END"
+"             FROM pg_catalog.unnest(p.polroles) u ORDER BY 1), ','),"
+"           pg_catalog.pg_get_expr(p.polqual, p.polrelid),"
+"           pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)), ', '"
+"         ORDER BY p.polname COLLATE \"C\")"
+"       AS policies FROM pg_catalog.pg_policy p GROUP BY p.polrelid) pol"
+"    ON pol.polrelid OPERATOR(pg_catalog.=) c.oid"
 " UNION ALL"
 "  SELECT 'index ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.nspname)"
 "         OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(ic.relname),"
