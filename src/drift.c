@@ -96,6 +96,7 @@
 
 #include "args.h"
 #include "drift.h"
+#include "fingerprint.h"
 #include "history.h"
 #include "migrate.h"
 #include "progress.h"
@@ -113,9 +114,6 @@ PG_FUNCTION_INFO_V1(migrate_acknowledge_drift);
 /* the first schema version with migrate.drift and the fingerprint */
 #define DRIFT_SCHEMA_VERSION 101
 
-/* plans kept for the life of the backend (prepared as the owner) */
-static SPIPlanPtr fingerprint_plan = NULL;
-
 /* the trigger's working memory */
 static MemoryContext drift_cxt = NULL;
 
@@ -127,190 +125,6 @@ typedef struct OwnerScope
 	int			nestlevel;
 } OwnerScope;
 
-/*
- * The fingerprint: one line "identity hash" per object of the user
- * schemas (not pg_*, information_schema or migrate, and no extension's
- * objects), the hash the first 16 hex digits of the SHA-256 of its
- * definition; then the SHA-256 of all lines in "C" order.  Runs with
- * search_path pinned to pg_catalog, so deparsed names are qualified alike
- * wherever it runs.
- *
- * A column default cannot refer to a column, so it is deparsed without the
- * relation as context: with it, pg_get_expr opens and locks the relation
- * for every default, about 9k instructions each on every run.  A
- * generated column's expression can refer to columns and keeps it.  The
- * text is the same either way.
- *
- * An index is described from the catalogs, not by pg_get_indexdef: that
- * decides for every column whether to print its operator class by scanning
- * every operator class of the access method for the type's default (about
- * 80k of its 120k instructions per index, on every run that ran
- * migrations).  Here each key column names its class, collation and
- * options always (icol: one grouped pass over all the indexes), and the
- * table, access method, uniqueness, INCLUDE count, storage options,
- * expressions and predicate make up the rest, so any change that
- * pg_get_indexdef would show changes this text too, and no OID is in it.
- *
- * A relation's triggers, rules and sequence parameters are looked up only
- * when pg_class says it may have some (relhastriggers, relhasrules, a
- * sequence), and its parents and policies are joined from one grouped pass
- * over pg_inherits and pg_policy: a correlated subquery per relation costs
- * some 20k instructions even over an empty result, and the text is the
- * same (NULL either way).
- */
-static const char *const fingerprint_sql =
-"WITH ext AS ("
-"  SELECT e.classid, e.objid FROM pg_catalog.pg_depend e"
-"  WHERE e.deptype OPERATOR(pg_catalog.=) 'e'),"
-" nsp AS ("
-"  SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n"
-"  WHERE n.nspname OPERATOR(pg_catalog.<>) ALL ('{information_schema,migrate}'::pg_catalog.name[])"
-"  AND n.nspname OPERATOR(pg_catalog.!~) '^pg_'"
-"  AND (n.tableoid, n.oid) NOT IN (SELECT classid, objid FROM ext)),"
-" rel AS ("
-"  SELECT c.oid, c.relkind, n.nspname, c.relname FROM pg_catalog.pg_class c"
-"  JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
-"  WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,S,f,c}'::pg_catalog.\"char\"[])"
-"  AND (c.tableoid, c.oid) NOT IN (SELECT classid, objid FROM ext)),"
-" icol AS ("
-"  SELECT u.indexrelid, pg_catalog.string_agg(pg_catalog.format('%s %s %s %s',"
-"      CASE WHEN u.attnum OPERATOR(pg_catalog.=) 0 THEN '(expression)'"
-"        ELSE pg_catalog.quote_ident(a.attname) END,"
-"      pg_catalog.quote_ident(on_.nspname) OPERATOR(pg_catalog.||) '.'"
-"        OPERATOR(pg_catalog.||) pg_catalog.quote_ident(oc.opcname),"
-"      u.coll::pg_catalog.regcollation, u.opt), ', ' ORDER BY u.n) AS cols"
-"  FROM (SELECT x.indexrelid, x.indrelid, c.attnum, c.opc, c.coll, c.opt, c.n"
-"        FROM pg_catalog.pg_index x JOIN rel r ON r.oid OPERATOR(pg_catalog.=) x.indrelid,"
-"        ROWS FROM (pg_catalog.unnest(x.indkey::pg_catalog.int2[]),"
-"          pg_catalog.unnest(x.indclass::pg_catalog.oid[]),"
-"          pg_catalog.unnest(x.indcollation::pg_catalog.oid[]),"
-"          pg_catalog.unnest(x.indoption::pg_catalog.int2[]))"
-"          WITH ORDINALITY AS c (attnum, opc, coll, opt, n)) u"
-"  LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) u.indrelid"
-"    AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
-"  LEFT JOIN pg_catalog.pg_opclass oc ON oc.oid OPERATOR(pg_catalog.=) u.opc"
-"  LEFT JOIN pg_catalog.pg_namespace on_ ON on_.oid OPERATOR(pg_catalog.=) oc.opcnamespace"
-"  GROUP BY u.indexrelid),"
-" obj (identity, def) AS ("
-"  SELECT 'schema ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(n.nspname), ''"
-"  FROM nsp n"
-" UNION ALL"
-"  SELECT CASE r.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'"
-"         WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table' WHEN 'c' THEN 'type'"
-"         ELSE 'table' END OPERATOR(pg_catalog.||) ' '"
-"         OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.nspname) OPERATOR(pg_catalog.||) '.'"
-"         OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.relname),"
-"    pg_catalog.format(E'%s %s %s %s %s\\n%s\\n%s\\n%s\\n%s\\n%s\\n%s\\n%s\\n%s\\n%s\\n%s',"
-"      c.relkind, c.relpersistence, c.reloptions, c.relrowsecurity, c.relforcerowsecurity,"
-"      pg_catalog.pg_get_partkeydef(c.oid), pg_catalog.pg_get_expr(c.relpartbound, c.oid),"
-"      inh.parents,"
-"      (SELECT pg_catalog.string_agg(pg_catalog.format('%s %s %s %s %s %s %s',"
-"           pg_catalog.quote_ident(a.attname), pg_catalog.format_type(a.atttypid, a.atttypmod),"
-"           a.attnotnull, pg_catalog.pg_get_expr(d.adbin, CASE a.attgenerated WHEN '' THEN 0"
-"             ELSE d.adrelid END), a.attidentity,"
-"           a.attgenerated, a.attcollation::pg_catalog.regcollation), ', ' ORDER BY a.attnum)"
-"       FROM pg_catalog.pg_attribute a"
-"       LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid OPERATOR(pg_catalog.=) a.attrelid"
-"         AND d.adnum OPERATOR(pg_catalog.=) a.attnum"
-"       WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0"
-"       AND NOT a.attisdropped),"
-"      CASE WHEN c.relkind OPERATOR(pg_catalog.=) ANY ('{v,m}'::pg_catalog.\"char\"[])"
-"        THEN pg_catalog.pg_get_viewdef(c.oid) END,"
-"      (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k.conname) OPERATOR(pg_catalog.||) ' '"
-"         OPERATOR(pg_catalog.||) pg_catalog.pg_get_constraintdef(k.oid), ', '"
-"         ORDER BY k.conname COLLATE \"C\")"
-"       FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) c.oid),"
-"      CASE WHEN c.relhastriggers THEN"
-"      (SELECT pg_catalog.string_agg(pg_catalog.pg_get_triggerdef(g.oid), ', '"
-"         ORDER BY g.tgname COLLATE \"C\")"
-"       FROM pg_catalog.pg_trigger g WHERE g.tgrelid OPERATOR(pg_catalog.=) c.oid"
-"       AND NOT g.tgisinternal) END,"
-"      pol.policies,"
-"      CASE WHEN c.relhasrules THEN"
-"      (SELECT pg_catalog.string_agg(pg_catalog.pg_get_ruledef(w.oid), ', '"
-"         ORDER BY w.rulename COLLATE \"C\")"
-"       FROM pg_catalog.pg_rewrite w WHERE w.ev_class OPERATOR(pg_catalog.=) c.oid"
-"       AND w.rulename OPERATOR(pg_catalog.<>) '_RETURN') END,"
-"      CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S' THEN"
-"      (SELECT pg_catalog.format('%s %s %s %s %s %s %s', s.seqtypid::pg_catalog.regtype,"
-"         s.seqstart, s.seqincrement, s.seqmax, s.seqmin, s.seqcache, s.seqcycle)"
-"       FROM pg_catalog.pg_sequence s WHERE s.seqrelid OPERATOR(pg_catalog.=) c.oid) END)"
-"  FROM rel r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.oid"
-"  LEFT JOIN (SELECT i.inhrelid, pg_catalog.string_agg("
-"      i.inhparent::pg_catalog.regclass::pg_catalog.text, ',' ORDER BY i.inhseqno) AS parents"
-"    FROM pg_catalog.pg_inherits i GROUP BY i.inhrelid) inh"
-"    ON inh.inhrelid OPERATOR(pg_catalog.=) c.oid"
-"  LEFT JOIN (SELECT p.polrelid, pg_catalog.string_agg(pg_catalog.format('%s %s %s %s %s %s',"
-"           pg_catalog.quote_ident(p.polname), p.polcmd, p.polpermissive,"
-"           pg_catalog.array_to_string(ARRAY(SELECT CASE WHEN u OPERATOR(pg_catalog.=) 0"
-"             THEN 'public' ELSE pg_catalog.pg_get_userbyid(u)::pg_catalog.text END"
-"             FROM pg_catalog.unnest(p.polroles) u ORDER BY 1), ','),"
-"           pg_catalog.pg_get_expr(p.polqual, p.polrelid),"
-"           pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)), ', '"
-"         ORDER BY p.polname COLLATE \"C\")"
-"       AS policies FROM pg_catalog.pg_policy p GROUP BY p.polrelid) pol"
-"    ON pol.polrelid OPERATOR(pg_catalog.=) c.oid"
-" UNION ALL"
-"  SELECT 'index ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.nspname)"
-"         OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(ic.relname),"
-"    pg_catalog.format(E'%s %s %s %s %s %s %s %s\\n%s\\n%s\\n%s\\n%s',"
-"      x.indrelid::pg_catalog.regclass, am.amname, x.indisunique, x.indnullsnotdistinct,"
-"      x.indisprimary, x.indisexclusion, x.indimmediate, x.indnkeyatts, ic.reloptions,"
-"      k.cols, pg_catalog.pg_get_expr(x.indexprs, x.indrelid),"
-"      pg_catalog.pg_get_expr(x.indpred, x.indrelid))"
-"  FROM rel r JOIN pg_catalog.pg_index x ON x.indrelid OPERATOR(pg_catalog.=) r.oid"
-"  JOIN pg_catalog.pg_class ic ON ic.oid OPERATOR(pg_catalog.=) x.indexrelid"
-"  JOIN pg_catalog.pg_am am ON am.oid OPERATOR(pg_catalog.=) ic.relam"
-"  LEFT JOIN icol k ON k.indexrelid OPERATOR(pg_catalog.=) x.indexrelid"
-"  WHERE x.indisvalid"
-" UNION ALL"
-"  SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' WHEN 'a' THEN 'aggregate '"
-"         ELSE 'function ' END OPERATOR(pg_catalog.||) pg_catalog.quote_ident(n.nspname)"
-"         OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(p.proname)"
-"         OPERATOR(pg_catalog.||) pg_catalog.substr(p.oid::pg_catalog.regprocedure::pg_catalog.text,"
-"           pg_catalog.strpos(p.oid::pg_catalog.regprocedure::pg_catalog.text, '(')),"
-"    CASE WHEN p.prokind OPERATOR(pg_catalog.=) 'a' THEN"
-"      (SELECT pg_catalog.format('%s %s %s %s %s', g.aggtransfn, g.aggfinalfn, g.aggcombinefn,"
-"         g.aggtranstype::pg_catalog.regtype, g.agginitval)"
-"       FROM pg_catalog.pg_aggregate g WHERE g.aggfnoid OPERATOR(pg_catalog.=) p.oid)"
-"    ELSE pg_catalog.pg_get_functiondef(p.oid) END"
-"  FROM pg_catalog.pg_proc p JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace"
-"  WHERE (p.tableoid, p.oid) NOT IN (SELECT classid, objid FROM ext)"
-" UNION ALL"
-"  SELECT CASE t.typtype WHEN 'd' THEN 'domain ' ELSE 'type ' END"
-"         OPERATOR(pg_catalog.||) pg_catalog.quote_ident(n.nspname)"
-"         OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(t.typname),"
-"    pg_catalog.format('%s %s %s %s %s %s %s', t.typtype,"
-"      pg_catalog.format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,"
-"      (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e.enumlabel), ','"
-"         ORDER BY e.enumsortorder)"
-"       FROM pg_catalog.pg_enum e WHERE e.enumtypid OPERATOR(pg_catalog.=) t.oid),"
-"      (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k.conname) OPERATOR(pg_catalog.||) ' '"
-"         OPERATOR(pg_catalog.||) pg_catalog.pg_get_constraintdef(k.oid), ', '"
-"         ORDER BY k.conname COLLATE \"C\")"
-"       FROM pg_catalog.pg_constraint k WHERE k.contypid OPERATOR(pg_catalog.=) t.oid),"
-"      (SELECT pg_catalog.format('%s %s %s %s', g.rngsubtype::pg_catalog.regtype,"
-"         g.rngcollation::pg_catalog.regcollation, g.rngcanonical, g.rngsubdiff)"
-"       FROM pg_catalog.pg_range g WHERE g.rngtypid OPERATOR(pg_catalog.=) t.oid))"
-"  FROM pg_catalog.pg_type t JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) t.typnamespace"
-"  WHERE t.typtype OPERATOR(pg_catalog.=) ANY ('{b,d,e,r}'::pg_catalog.\"char\"[])"
-"  AND NOT EXISTS (SELECT FROM pg_catalog.pg_type a WHERE a.typarray OPERATOR(pg_catalog.=) t.oid)"
-"  AND (t.tableoid, t.oid) NOT IN (SELECT classid, objid FROM ext)"
-" UNION ALL"
-"  SELECT 'extension ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(x.extname),"
-"    x.extversion OPERATOR(pg_catalog.||) ' '"
-"    OPERATOR(pg_catalog.||) x.extnamespace::pg_catalog.regnamespace::pg_catalog.text"
-"  FROM pg_catalog.pg_extension x WHERE x.extname OPERATOR(pg_catalog.<>) 'migrate'),"
-" line AS ("
-"  SELECT o.identity OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||)"
-"    pg_catalog.left(pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to("
-"      COALESCE(o.def, ''), pg_catalog.getdatabaseencoding())), 'hex'), 16) COLLATE \"C\" AS l"
-"  FROM obj o)"
-" SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to("
-"   COALESCE(pg_catalog.string_agg(l, E'\\n' ORDER BY l), ''),"
-"   pg_catalog.getdatabaseencoding())), 'hex'),"
-"  COALESCE(pg_catalog.array_agg(l ORDER BY l), '{}')"
-" FROM line";
 
 /* ----------------------------------------------------------------
  * Helpers
@@ -344,23 +158,6 @@ owner_scope_end(OwnerScope *sc)
 {
 	SetUserIdAndSecContext(sc->save_user, sc->save_sec);
 	AtEOXact_GUC(true, sc->nestlevel);
-}
-
-/* the kept plan of sql in *plan, prepared on first use */
-static SPIPlanPtr
-kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
-{
-	if (*plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
-
-		if (p == NULL)
-			elog(ERROR, "could not prepare a drift query: %s", SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(p) != 0)
-			elog(ERROR, "could not keep the plan of a drift query");
-		*plan = p;
-	}
-	return *plan;
 }
 
 /* do the 1.1 objects (migrate.drift, the fingerprint) exist? */
@@ -841,21 +638,15 @@ typedef struct Fingerprint
 	char	   *reason;
 } Fingerprint;
 
-/* compute the current fingerprint (as the owner, SPI connected) */
+/* compute the current fingerprint (as the owner, SPI connected: fingerprint.c) */
 static void
 fingerprint_compute(Fingerprint *fp)
 {
-	int			ret;
-	bool		isnull;
+	Datum		objects;
 
 	memset(fp, 0, sizeof(*fp));
-	ret = SPI_execute_plan(kept_plan(&fingerprint_plan, fingerprint_sql, 0, NULL),
-						   NULL, NULL, false, 1);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not compute the schema fingerprint: %s", SPI_result_code_string(ret));
-	fp->hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	fp->objects = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-												  2, &isnull), false, -1);
+	fingerprint_schema(&fp->hash, &objects);
+	fp->objects = SPI_datumTransfer(objects, false, -1);
 }
 
 /* read the fingerprint recorded last; false when none is */
