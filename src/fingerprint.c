@@ -90,6 +90,15 @@ typedef struct ObjectKey
 	Oid			objid;
 } ObjectKey;
 
+/* a relation fingerprinted: its name and its columns' names, for its indexes */
+typedef struct RelationEntry
+{
+	Oid			oid;			/* hash key */
+	char	   *name;			/* schema-qualified and quoted, as regclass writes it */
+	int			natts;
+	char	  **columns;		/* quoted, by attnum (1..natts); NULL if dropped */
+} RelationEntry;
+
 /* a user schema, by OID */
 typedef struct SchemaEntry
 {
@@ -97,12 +106,33 @@ typedef struct SchemaEntry
 	char	   *name;			/* quoted */
 } SchemaEntry;
 
+/* a text that belongs to a relation, read for all of them in one pass */
+typedef struct RelationText
+{
+	Oid			relid;			/* hash key */
+	char	   *text;
+} RelationText;
+
+/* one row of pg_inherits or pg_policy, to be sorted and grouped */
+typedef struct RelationPart
+{
+	Oid			relid;
+	int32		seqno;			/* pg_inherits.inhseqno */
+	char	   *name;			/* pg_policy.polname */
+	char	   *text;
+} RelationPart;
+
 /* what one computation keeps while it reads the catalogs */
 typedef struct FingerprintState
 {
 	HTAB	   *members;		/* ObjectKey of every extension member */
 	HTAB	   *schemas;		/* SchemaEntry of every user schema */
-	HTAB	   *relations;		/* Oid of every relation fingerprinted */
+	HTAB	   *relations;		/* RelationEntry of every relation fingerprinted */
+	Oid			last_collation; /* the collation named last, and its name */
+	char	   *last_collation_name;
+	HTAB	   *parents;		/* RelationText: a relation's parents */
+	HTAB	   *policies;		/* RelationText: a table's policies */
+	HTAB	   *arrays;			/* Oid of the array type of every user type */
 	List	   *lines;			/* char * "identity hash" */
 	pg_cryptohash_ctx *sha;
 	StringInfoData def;			/* the object being described */
@@ -141,11 +171,32 @@ reg_out(PGFunction fn, Oid oid)
 	return DatumGetCString(DirectFunctionCall1(fn, ObjectIdGetDatum(oid)));
 }
 
+/* qsort comparator of C strings */
+static int
+cmp_cstrings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
 /* a stored expression (pg_node_tree) deparsed, relid its context or 0 */
 static char *
 expr_text(Datum node, Oid relid)
 {
 	return deparse(pg_get_expr, 2, node, ObjectIdGetDatum(relid));
+}
+
+/* a collation's name as regcollation writes it (most columns share one) */
+static const char *
+collation_name(FingerprintState *st, Oid collation)
+{
+	if (!OidIsValid(collation))
+		return "-";
+	if (collation != st->last_collation)
+	{
+		st->last_collation_name = reg_out(regcollationout, collation);
+		st->last_collation = collation;
+	}
+	return st->last_collation_name;
 }
 
 static const char *
@@ -195,6 +246,72 @@ user_schema(FingerprintState *st, Oid oid)
 	SchemaEntry *e = hash_search(st->schemas, &oid, HASH_FIND, NULL);
 
 	return e ? e->name : NULL;
+}
+
+/*
+ * A scan of a whole catalog whose rows belong to schemas (pg_class,
+ * pg_proc, pg_type): when there is one user schema, only its rows come
+ * back (the key is tested on the page, before a row is formed).
+ */
+static SysScanDesc
+scan_user_rows(FingerprintState *st, Relation rel, AttrNumber nspattr, ScanKeyData *key)
+{
+	HASH_SEQ_STATUS seq;
+	SchemaEntry *only;
+
+	if (hash_get_num_entries(st->schemas) != 1)
+		return systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	hash_seq_init(&seq, st->schemas);
+	only = hash_seq_search(&seq);
+	hash_seq_term(&seq);
+	ScanKeyInit(key, nspattr, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(only->oid));
+	return systable_beginscan(rel, InvalidOid, false, NULL, 1, key);
+}
+
+/* the text kept for relid in table, or NULL */
+static const char *
+relation_text(HTAB *table, Oid relid)
+{
+	RelationText *e = hash_search(table, &relid, HASH_FIND, NULL);
+
+	return e ? e->text : NULL;
+}
+
+/* qsort comparator of RelationParts: by relation, then seqno, then name in "C" order */
+static int
+cmp_parts(const void *a, const void *b)
+{
+	const RelationPart *x = (const RelationPart *) a;
+	const RelationPart *y = (const RelationPart *) b;
+
+	if (x->relid != y->relid)
+		return x->relid < y->relid ? -1 : 1;
+	if (x->seqno != y->seqno)
+		return x->seqno < y->seqno ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* sort parts and keep, for each relation, their texts joined by sep */
+static void
+group_parts(HTAB *table, RelationPart *parts, int n, const char *sep)
+{
+	StringInfoData buf;
+
+	qsort(parts, n, sizeof(RelationPart), cmp_parts);
+	initStringInfo(&buf);
+	for (int i = 0; i < n; i++)
+	{
+		RelationText *e;
+
+		if (i > 0 && parts[i].relid == parts[i - 1].relid)
+			appendStringInfoString(&buf, sep);
+		appendStringInfoString(&buf, parts[i].text);
+		if (i + 1 < n && parts[i + 1].relid == parts[i].relid)
+			continue;
+		e = hash_search(table, &parts[i].relid, HASH_ENTER, NULL);
+		e->text = pstrdup(buf.data);
+		resetStringInfo(&buf);
+	}
 }
 
 /* an index scan of catalog rel on its index indexid, keys equal to the OIDs given */
@@ -298,8 +415,10 @@ read_schemas(FingerprintState *st)
 
 /* "name type notnull default identity generated collation", by attnum */
 static void
-describe_columns(FingerprintState *st, Oid relid, int natts)
+describe_columns(FingerprintState *st, RelationEntry *entry)
 {
+	Oid			relid = entry->oid;
+	int			natts = entry->natts;
 	Relation	rel = table_open(AttributeRelationId, AccessShareLock);
 	ScanKeyData keys[2];
 	SysScanDesc scan;
@@ -316,8 +435,9 @@ describe_columns(FingerprintState *st, Oid relid, int natts)
 	{
 		Form_pg_attribute a = (Form_pg_attribute) GETSTRUCT(tup);
 
-		if (a->attisdropped)
+		if (a->attisdropped || a->attnum > natts)
 			continue;
+		entry->columns[a->attnum] = pstrdup(quote_identifier(NameStr(a->attname)));
 		if (a->atthasdef && defaults == NULL)
 		{
 			/* every default of the relation, by attnum, in one scan */
@@ -346,7 +466,7 @@ describe_columns(FingerprintState *st, Oid relid, int natts)
 		if (!first)
 			appendStringInfoString(&st->def, ", ");
 		first = false;
-		appendStringInfo(&st->def, "%s %s %s ", quote_identifier(NameStr(a->attname)),
+		appendStringInfo(&st->def, "%s %s %s ", entry->columns[a->attnum],
 						 format_type_with_typemod(a->atttypid, a->atttypmod),
 						 bool_text(a->attnotnull));
 
@@ -356,15 +476,14 @@ describe_columns(FingerprintState *st, Oid relid, int natts)
 		 * relation for every default); a generated column's expression
 		 * can, and keeps it.  The text is the same either way.
 		 */
-		if (a->atthasdef && a->attnum <= natts && defaults[a->attnum])
+		if (a->atthasdef && defaults[a->attnum])
 			append_opt(&st->def,
 					   expr_text(CStringGetTextDatum(defaults[a->attnum]),
 								 a->attgenerated ? relid : InvalidOid));
 		appendStringInfo(&st->def, " %c %c %s",
 						 a->attidentity ? a->attidentity : '-',
 						 a->attgenerated ? a->attgenerated : '-',
-						 OidIsValid(a->attcollation) ?
-						 reg_out(regcollationout, a->attcollation) : "-");
+						 collation_name(st, a->attcollation));
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -396,92 +515,96 @@ describe_constraints(FingerprintState *st, Oid relid, Oid typid)
 	table_close(rel, AccessShareLock);
 }
 
-/* the parents of a relation, by inhseqno */
+/*
+ * The parents of every relation, by inhseqno, and the policies of every
+ * table ("name command permissive roles qual check"), by name: one pass
+ * over each catalog, since most relations have none.
+ */
 static void
-describe_parents(FingerprintState *st, Oid relid)
+read_parents_and_policies(FingerprintState *st)
 {
 	Relation	rel = table_open(InheritsRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
 	HeapTuple	tup;
-	bool		first = true;
+	RelationPart *parts = NULL;
+	int			n = 0;
+	int			size = 0;
 
-	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
-		if (!first)
-			appendStringInfoChar(&st->def, ',');
-		first = false;
-		appendStringInfoString(&st->def,
-							   reg_out(regclassout,
-									   ((Form_pg_inherits) GETSTRUCT(tup))->inhparent));
+		Form_pg_inherits i = (Form_pg_inherits) GETSTRUCT(tup);
+
+		if (n == size)
+		{
+			size = Max(16, size * 2);
+			parts = parts ? repalloc(parts, sizeof(RelationPart) * size) :
+				palloc(sizeof(RelationPart) * size);
+		}
+		parts[n].relid = i->inhrelid;
+		parts[n].seqno = i->inhseqno;
+		parts[n].name = "";
+		parts[n].text = reg_out(regclassout, i->inhparent);
+		n++;
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-}
+	group_parts(st->parents, parts, n, ",");
 
-/* qsort comparator of C strings */
-static int
-cmp_cstrings(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-/* "name command permissive roles qual check" of each policy, by name */
-static void
-describe_policies(FingerprintState *st, Oid relid)
-{
-	Relation	rel = table_open(PolicyRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		first = true;
-
-	ScanKeyInit(&key, Anum_pg_policy_polrelid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, PolicyPolrelidPolnameIndexId, true, NULL, 1, &key);
+	n = 0;
+	rel = table_open(PolicyRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_policy p = (Form_pg_policy) GETSTRUCT(tup);
 		TupleDesc	desc = RelationGetDescr(rel);
+		StringInfoData buf;
 		bool		isnull;
 		Datum		d;
 		Datum	   *roles = NULL;
-		int			n = 0;
+		int			nroles = 0;
 		char	  **names;
 
-		if (!first)
-			appendStringInfoString(&st->def, ", ");
-		first = false;
-		appendStringInfo(&st->def, "%s %c %s ", quote_identifier(NameStr(p->polname)),
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "%s %c %s ", quote_identifier(NameStr(p->polname)),
 						 p->polcmd, bool_text(p->polpermissive));
 
 		/* the roles by name, in "C" order (OIDs differ between databases) */
 		d = heap_getattr(tup, Anum_pg_policy_polroles, desc, &isnull);
 		if (!isnull)
 			deconstruct_array(DatumGetArrayTypeP(d), OIDOID, sizeof(Oid), true, TYPALIGN_INT,
-							  &roles, NULL, &n);
-		names = palloc(sizeof(char *) * Max(n, 1));
-		for (int i = 0; i < n; i++)
+							  &roles, NULL, &nroles);
+		names = palloc(sizeof(char *) * Max(nroles, 1));
+		for (int i = 0; i < nroles; i++)
 			names[i] = DatumGetObjectId(roles[i]) == InvalidOid ? "public" :
 				NameStr(*DatumGetName(DirectFunctionCall1(pg_get_userbyid, roles[i])));
-		qsort(names, n, sizeof(char *), cmp_cstrings);
-		for (int i = 0; i < n; i++)
-			appendStringInfo(&st->def, "%s%s", i ? "," : "", names[i]);
+		qsort(names, nroles, sizeof(char *), cmp_cstrings);
+		for (int i = 0; i < nroles; i++)
+			appendStringInfo(&buf, "%s%s", i ? "," : "", names[i]);
 
 		d = heap_getattr(tup, Anum_pg_policy_polqual, desc, &isnull);
-		appendStringInfoChar(&st->def, ' ');
+		appendStringInfoChar(&buf, ' ');
 		if (!isnull)
-			append_opt(&st->def, expr_text(d, relid));
+			append_opt(&buf, expr_text(d, p->polrelid));
 		d = heap_getattr(tup, Anum_pg_policy_polwithcheck, desc, &isnull);
-		appendStringInfoChar(&st->def, ' ');
+		appendStringInfoChar(&buf, ' ');
 		if (!isnull)
-			append_opt(&st->def, expr_text(d, relid));
+			append_opt(&buf, expr_text(d, p->polrelid));
+
+		if (n == size)
+		{
+			size = Max(16, size * 2);
+			parts = parts ? repalloc(parts, sizeof(RelationPart) * size) :
+				palloc(sizeof(RelationPart) * size);
+		}
+		parts[n].relid = p->polrelid;
+		parts[n].seqno = 0;
+		parts[n].name = pstrdup(NameStr(p->polname));
+		parts[n].text = buf.data;
+		n++;
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	group_parts(st->policies, parts, n, ", ");
 }
 
 /* the triggers (not the internal ones of constraints), by name */
@@ -569,6 +692,7 @@ describe_relation(FingerprintState *st, HeapTuple tup, TupleDesc desc, const cha
 {
 	Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
 	Oid			relid = c->oid;
+	RelationEntry *entry = hash_search(st->relations, &relid, HASH_ENTER, NULL);
 	const char *kind;
 	char	   *opts = attr_text(tup, desc, Anum_pg_class_reloptions);
 	bool		isnull;
@@ -598,6 +722,10 @@ describe_relation(FingerprintState *st, HeapTuple tup, TupleDesc desc, const cha
 			break;
 	}
 
+	entry->name = psprintf("%s.%s", schema, quote_identifier(NameStr(c->relname)));
+	entry->natts = Max(c->relnatts, 0);
+	entry->columns = palloc0(sizeof(char *) * (entry->natts + 1));
+
 	resetStringInfo(&st->def);
 	appendStringInfo(&st->def, "%c %c %s %s %s\n", c->relkind, c->relpersistence,
 					 opts ? opts : "", bool_text(c->relrowsecurity),
@@ -609,10 +737,9 @@ describe_relation(FingerprintState *st, HeapTuple tup, TupleDesc desc, const cha
 	if (!isnull)
 		append_opt(&st->def, expr_text(bound, relid));
 	appendStringInfoChar(&st->def, '\n');
-	if (table || c->relkind == RELKIND_FOREIGN_TABLE)
-		describe_parents(st, relid);
+	append_opt(&st->def, relation_text(st->parents, relid));
 	appendStringInfoChar(&st->def, '\n');
-	describe_columns(st, relid, c->relnatts);
+	describe_columns(st, entry);
 	appendStringInfoChar(&st->def, '\n');
 	if (c->relkind == RELKIND_VIEW || c->relkind == RELKIND_MATVIEW)
 		append_opt(&st->def, deparse(pg_get_viewdef, 1, ObjectIdGetDatum(relid), 0));
@@ -623,8 +750,7 @@ describe_relation(FingerprintState *st, HeapTuple tup, TupleDesc desc, const cha
 	if (c->relhastriggers)
 		describe_triggers(st, relid);
 	appendStringInfoChar(&st->def, '\n');
-	if (table)
-		describe_policies(st, relid);
+	append_opt(&st->def, relation_text(st->policies, relid));
 	appendStringInfoChar(&st->def, '\n');
 	if (c->relhasrules)
 		describe_rules(st, relid);
@@ -632,7 +758,7 @@ describe_relation(FingerprintState *st, HeapTuple tup, TupleDesc desc, const cha
 	if (c->relkind == RELKIND_SEQUENCE)
 		describe_sequence(st, relid);
 
-	add_line(st, psprintf("%s %s.%s", kind, schema, quote_identifier(NameStr(c->relname))));
+	add_line(st, psprintf("%s %s", kind, entry->name));
 }
 
 /*
@@ -650,6 +776,7 @@ describe_index(FingerprintState *st, HeapTuple ctup, TupleDesc desc, const char 
 	Form_pg_class ic = (Form_pg_class) GETSTRUCT(ctup);
 	HeapTuple	xtup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(ic->oid));
 	Form_pg_index x;
+	RelationEntry *table;
 	HeapTuple	amtup;
 	char	   *opts;
 	oidvector  *classes;
@@ -661,7 +788,8 @@ describe_index(FingerprintState *st, HeapTuple ctup, TupleDesc desc, const char 
 	if (!HeapTupleIsValid(xtup))
 		return;
 	x = (Form_pg_index) GETSTRUCT(xtup);
-	if (!x->indisvalid || hash_search(st->relations, &x->indrelid, HASH_FIND, NULL) == NULL)
+	table = hash_search(st->relations, &x->indrelid, HASH_FIND, NULL);
+	if (!x->indisvalid || table == NULL)
 	{
 		ReleaseSysCache(xtup);
 		return;
@@ -671,7 +799,7 @@ describe_index(FingerprintState *st, HeapTuple ctup, TupleDesc desc, const char 
 
 	resetStringInfo(&st->def);
 	appendStringInfo(&st->def, "%s %s %s %s %s %s %s %d\n%s\n",
-					 reg_out(regclassout, x->indrelid),
+					 table->name,
 					 HeapTupleIsValid(amtup) ? NameStr(((Form_pg_am) GETSTRUCT(amtup))->amname) : "",
 					 bool_text(x->indisunique), bool_text(x->indnullsnotdistinct),
 					 bool_text(x->indisprimary), bool_text(x->indisexclusion),
@@ -693,7 +821,9 @@ describe_index(FingerprintState *st, HeapTuple ctup, TupleDesc desc, const char 
 			appendStringInfoString(&st->def, ", ");
 		if (attnum == 0)
 			appendStringInfoString(&st->def, "(expression)");
-		else
+		else if (attnum > 0 && attnum <= table->natts && table->columns[attnum])
+			appendStringInfoString(&st->def, table->columns[attnum]);
+		else					/* a system column */
 			appendStringInfoString(&st->def,
 								   quote_identifier(get_attname(x->indrelid, attnum, false)));
 		if (i >= x->indnkeyatts)
@@ -713,7 +843,7 @@ describe_index(FingerprintState *st, HeapTuple ctup, TupleDesc desc, const char 
 			}
 		}
 		if (collations && i < collations->dim1 && OidIsValid(collations->values[i]))
-			appendStringInfo(&st->def, " %s", reg_out(regcollationout, collations->values[i]));
+			appendStringInfo(&st->def, " %s", collation_name(st, collations->values[i]));
 		if (options && i < options->dim1)
 			appendStringInfo(&st->def, " %d", options->values[i]);
 	}
@@ -739,7 +869,8 @@ read_relations(FingerprintState *st)
 {
 	Relation	rel = table_open(RelationRelationId, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
-	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	ScanKeyData key;
+	SysScanDesc scan = scan_user_rows(st, rel, Anum_pg_class_relnamespace, &key);
 	HeapTuple	tup;
 	List	   *indexes = NIL;
 	ListCell   *lc;
@@ -762,7 +893,6 @@ read_relations(FingerprintState *st)
 			case RELKIND_COMPOSITE_TYPE:
 				if (is_member(st, RelationRelationId, c->oid))
 					break;
-				(void) hash_search(st->relations, &c->oid, HASH_ENTER, NULL);
 				describe_relation(st, tup, desc, schema);
 				break;
 			case RELKIND_INDEX:
@@ -795,7 +925,8 @@ static void
 read_functions(FingerprintState *st)
 {
 	Relation	rel = table_open(ProcedureRelationId, AccessShareLock);
-	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	ScanKeyData key;
+	SysScanDesc scan = scan_user_rows(st, rel, Anum_pg_proc_pronamespace, &key);
 	HeapTuple	tup;
 
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
@@ -873,29 +1004,46 @@ describe_enum(FingerprintState *st, Oid typid)
 /*
  * Base, enum and range types and domains (not array types, which come
  * with their element; composite types are relations): kind, base type,
- * NOT NULL, default, labels, constraints, range parameters.
+ * NOT NULL, default, labels, constraints, range parameters.  An array
+ * type is in its element's schema, so the user schemas' rows tell which
+ * of them are arrays without a lookup per type.
  */
 static void
 read_types(FingerprintState *st)
 {
 	Relation	rel = table_open(TypeRelationId, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
-	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	ScanKeyData key;
+	SysScanDesc scan = scan_user_rows(st, rel, Anum_pg_type_typnamespace, &key);
 	HeapTuple	tup;
+	List	   *types = NIL;
+	ListCell   *lc;
 
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_type t = (Form_pg_type) GETSTRUCT(tup);
-		const char *schema = user_schema(st, t->typnamespace);
+
+		if (user_schema(st, t->typnamespace) == NULL)
+			continue;
+		if (OidIsValid(t->typarray))
+			(void) hash_search(st->arrays, &t->typarray, HASH_ENTER, NULL);
+		if (t->typtype == TYPTYPE_BASE || t->typtype == TYPTYPE_DOMAIN ||
+			t->typtype == TYPTYPE_ENUM || t->typtype == TYPTYPE_RANGE)
+			types = lappend(types, heap_copytuple(tup));
+	}
+	systable_endscan(scan);
+
+	foreach(lc, types)
+	{
+		HeapTuple	ttup = (HeapTuple) lfirst(lc);
+		Form_pg_type t = (Form_pg_type) GETSTRUCT(ttup);
 		char	   *dflt;
 
-		if (schema == NULL ||
-			(t->typtype != TYPTYPE_BASE && t->typtype != TYPTYPE_DOMAIN &&
-			 t->typtype != TYPTYPE_ENUM && t->typtype != TYPTYPE_RANGE) ||
+		if (hash_search(st->arrays, &t->oid, HASH_FIND, NULL) != NULL ||
 			(OidIsValid(t->typelem) && get_array_type(t->typelem) == t->oid) ||
 			is_member(st, TypeRelationId, t->oid))
 			continue;
-		dflt = attr_text(tup, desc, Anum_pg_type_typdefault);
+		dflt = attr_text(ttup, desc, Anum_pg_type_typdefault);
 
 		resetStringInfo(&st->def);
 		appendStringInfo(&st->def, "%c %s %s %s\n", t->typtype,
@@ -918,8 +1066,7 @@ read_types(FingerprintState *st)
 
 				appendStringInfo(&st->def, "%s %s %s %s",
 								 reg_out(regtypeout, g->rngsubtype),
-								 OidIsValid(g->rngcollation) ?
-								 reg_out(regcollationout, g->rngcollation) : "-",
+								 collation_name(st, g->rngcollation),
 								 reg_out(regprocout, g->rngcanonical),
 								 reg_out(regprocout, g->rngsubdiff));
 				ReleaseSysCache(rtup);
@@ -927,9 +1074,9 @@ read_types(FingerprintState *st)
 		}
 
 		add_line(st, psprintf("%s %s.%s", t->typtype == TYPTYPE_DOMAIN ? "domain" : "type",
-							  schema, quote_identifier(NameStr(t->typname))));
+							  user_schema(st, t->typnamespace),
+							  quote_identifier(NameStr(t->typname))));
 	}
-	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 }
 
@@ -999,9 +1146,17 @@ fingerprint_schema(char **hash, Datum *objects)
 	ctl.entrysize = sizeof(SchemaEntry);
 	st.schemas = hash_create("migrate user schemas", 16, &ctl,
 							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.entrysize = sizeof(Oid);
+	ctl.entrysize = sizeof(RelationEntry);
 	st.relations = hash_create("migrate fingerprinted relations", 1024, &ctl,
 							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.entrysize = sizeof(Oid);
+	st.arrays = hash_create("migrate user array types", 1024, &ctl,
+							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.entrysize = sizeof(RelationText);
+	st.parents = hash_create("migrate relation parents", 16, &ctl,
+							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	st.policies = hash_create("migrate table policies", 16, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	initStringInfo(&st.def);
 	st.sha = pg_cryptohash_create(PG_SHA256);
 	if (st.sha == NULL)
@@ -1009,9 +1164,13 @@ fingerprint_schema(char **hash, Datum *objects)
 
 	read_members(&st);
 	read_schemas(&st);
-	read_relations(&st);
-	read_functions(&st);
-	read_types(&st);
+	if (hash_get_num_entries(st.schemas) > 0)
+	{
+		read_parents_and_policies(&st);
+		read_relations(&st);
+		read_functions(&st);
+		read_types(&st);
+	}
 	read_extensions(&st);
 
 	/* the lines in "C" order; the fingerprint hashes them joined by newlines */
