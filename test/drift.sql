@@ -7,7 +7,7 @@
 BEGIN;
 \i test/include/files.psql
 SET client_min_messages = warning;
-SELECT plan(58);
+SELECT plan(60);
 
 -- every drift row recorded so far (the template database has none)
 CREATE FUNCTION pg_temp.rows() RETURNS bigint LANGUAGE sql
@@ -248,6 +248,56 @@ SELECT matches(pg_temp.unseen(:'dir', 'ALTER SEQUENCE public.fp_seq INCREMENT BY
 SELECT matches(pg_temp.unseen(:'dir', 'DROP TRIGGER migrated_t ON public.migrated; '
                                       'DROP RULE migrated_r ON public.migrated'),
                ': changed table public\.migrated\.$', 'and their removal');
+
+-- ---- every kind of object the fingerprint reads, changed unseen ------------
+-- (src/fingerprint.c reads each from the catalogs: columns, constraints,
+-- policies, parents, partition bounds, views, functions, aggregates,
+-- domains, enums, schemas, extensions; with one user schema and with two)
+CREATE TABLE public.fp_parent (p int);
+CREATE TABLE public.fp_t (a int, b text, p int);
+CREATE TABLE public.fp_part (k int) PARTITION BY RANGE (k);
+CREATE TABLE public.fp_part_1 PARTITION OF public.fp_part FOR VALUES FROM (0) TO (10);
+CREATE VIEW public.fp_view AS SELECT 1 AS one;
+CREATE FUNCTION public.fp_fn(integer) RETURNS integer LANGUAGE sql AS 'SELECT $1';
+CREATE AGGREGATE public.fp_agg(integer) (sfunc = int4pl, stype = integer);
+CREATE DOMAIN public.fp_dom AS integer;
+CREATE TYPE public.fp_enum AS ENUM ('a');
+SELECT lives_ok('SELECT migrate.acknowledge_drift()', 'objects of every kind to change');
+SELECT results_eq(
+    format($$SELECT regexp_replace(d, '^.*\): ', '') FROM unnest(ARRAY[
+        pg_temp.unseen(%1$L, 'ALTER TABLE public.fp_t ALTER COLUMN b TYPE varchar(20)'),
+        pg_temp.unseen(%1$L, 'ALTER TABLE public.fp_t ALTER COLUMN a SET NOT NULL'),
+        pg_temp.unseen(%1$L, 'ALTER TABLE public.fp_t ALTER COLUMN b SET DEFAULT ''x'''),
+        pg_temp.unseen(%1$L, 'ALTER TABLE public.fp_t RENAME COLUMN a TO a2'),
+        pg_temp.unseen(%1$L, 'ALTER TABLE public.fp_t ADD CONSTRAINT fp_t_check CHECK (a2 > 0)'),
+        pg_temp.unseen(%1$L, 'ALTER TABLE public.fp_t ENABLE ROW LEVEL SECURITY'),
+        pg_temp.unseen(%1$L, 'CREATE POLICY fp_p ON public.fp_t USING (a2 > 1)'),
+        pg_temp.unseen(%1$L, 'ALTER POLICY fp_p ON public.fp_t USING (a2 > 2)'),
+        pg_temp.unseen(%1$L, 'ALTER TABLE public.fp_t INHERIT public.fp_parent'),
+        pg_temp.unseen(%1$L, 'ALTER TABLE public.fp_part DETACH PARTITION public.fp_part_1; '
+                             'ALTER TABLE public.fp_part ATTACH PARTITION public.fp_part_1 FOR VALUES FROM (0) TO (20)'),
+        pg_temp.unseen(%1$L, 'CREATE OR REPLACE VIEW public.fp_view AS SELECT 2 AS one'),
+        pg_temp.unseen(%1$L, 'CREATE OR REPLACE FUNCTION public.fp_fn(integer) RETURNS integer LANGUAGE sql AS ''SELECT $1 + 1'''),
+        pg_temp.unseen(%1$L, 'DROP AGGREGATE public.fp_agg(integer); '
+                             'CREATE AGGREGATE public.fp_agg(integer) (sfunc = int4pl, stype = integer, initcond = ''0'')'),
+        pg_temp.unseen(%1$L, 'ALTER DOMAIN public.fp_dom ADD CONSTRAINT fp_dom_pos CHECK (VALUE > 0)'),
+        pg_temp.unseen(%1$L, 'ALTER TYPE public.fp_enum ADD VALUE ''b'''),
+        pg_temp.unseen(%1$L, 'CREATE EXTENSION citext'),
+        pg_temp.unseen(%1$L, 'CREATE SCHEMA fp_schema'),
+        pg_temp.unseen(%1$L, 'CREATE FUNCTION fp_schema.fp_fn2() RETURNS int LANGUAGE sql AS ''SELECT 1'''),
+        pg_temp.unseen(%1$L, 'ALTER TABLE public.fp_t ALTER COLUMN b DROP DEFAULT'),
+        pg_temp.unseen(%1$L, 'CREATE OR REPLACE VIEW public.fp_view AS SELECT 2 AS one')]) d$$, :'dir'),
+    $$VALUES ('changed table public.fp_t.'), ('changed table public.fp_t.'), ('changed table public.fp_t.'),
+             ('changed table public.fp_t.'), ('changed table public.fp_t.'), ('changed table public.fp_t.'),
+             ('changed table public.fp_t.'), ('changed table public.fp_t.'), ('changed table public.fp_t.'),
+             ('changed table public.fp_part_1.'), ('changed view public.fp_view.'),
+             ('changed function public.fp_fn(integer).'), ('changed aggregate public.fp_agg(integer).'),
+             ('changed domain public.fp_dom.'), ('changed type public.fp_enum.'),
+             ('added extension citext.'), ('added schema fp_schema.'), ('added function fp_schema.fp_fn2().'),
+             ('changed table public.fp_t.'), ('no change found')$$,
+    'a column''s type, NOT NULL, default and name, a constraint, row security, a policy and its change, '
+    'a parent, a partition bound, a view, a function, an aggregate, a domain, an enum, an extension '
+    '(not its members), a schema and a function in a second schema: each change is found, and only it');
 
 -- ---- a broken trigger condition is a warning, the DDL succeeds --------------
 ALTER TABLE migrate.drift ADD COLUMN broken int;
