@@ -449,7 +449,8 @@ CREATE TABLE migrate.runs (
     outcome   text NOT NULL CHECK (outcome IN ('success', 'failed')),
     sqlstate  text,
     error     text,
-    run_by    text NOT NULL
+    run_by    text NOT NULL,
+    dir_state text
 );
 CREATE INDEX runs_track_id_idx ON migrate.runs (track, id);
 
@@ -459,6 +460,7 @@ COMMENT ON COLUMN migrate.runs.dir IS 'the directory or staged bundle as given; 
 COMMENT ON COLUMN migrate.runs.applied IS 'how many scripts the call ran successfully (undo scripts for undo)';
 COMMENT ON COLUMN migrate.runs.version IS 'the version the track was at when the call ended';
 COMMENT ON COLUMN migrate.runs.run_by IS 'the role that made the call';
+COMMENT ON COLUMN migrate.runs.dir_state IS 'a successful apply: digest of its directory''s files and identities and of the history, which lets the next apply of an unchanged directory stop at once';
 
 SELECT pg_catalog.pg_extension_config_dump('migrate.runs', '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.runs_id_seq', '');

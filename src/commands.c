@@ -35,6 +35,7 @@
 
 #include "args.h"
 #include "callbacks.h"
+#include "dirstate.h"
 #include "drift.h"
 #include "executor.h"
 #include "layout.h"
@@ -199,6 +200,21 @@ dry_run(TrackRun *run, MigrationPlan *plan, bool out_of_order)
 }
 
 /* the work of apply, under the runner lock */
+/*
+ * May this apply stop at its listing when nothing changed (dirstate.c),
+ * and record what it found for the next one?  Only a plain one: of a
+ * directory, with no target, out_of_order or placeholders, checksums
+ * verified when a file's identity changed, and its run recorded.
+ */
+static bool
+shortcut_applies(TrackRun *run, ApplyArgs *a)
+{
+	return !a->dry_run && a->target == NULL && !a->out_of_order &&
+		run->placeholder_args == NULL && run->record != NULL && migrate_runs_keep > 0 &&
+		migrate_verify_checksums == VERIFY_CHANGED && !source_is_bundle(run->dir) &&
+		migrate_schema_version() >= MIGRATE_SCHEMA_1_1;
+}
+
 static void
 apply_body(TrackRun *run, void *arg)
 {
@@ -208,8 +224,31 @@ apply_body(TrackRun *run, void *arg)
 	ListCell   *lc;
 	volatile int applied = 0;
 	MemoryContext mcxt;
+	DirState	state;
+	bool		shortcut = shortcut_applies(run, a);
 
-	plan = load_plan(run->dir, run->track, a->target, &real_dir, PLAN_FOR_RUN);
+	if (shortcut)
+	{
+		/* the directory and the history as the last apply left them: its answer */
+		List	   *files = source_list(run->dir, &real_dir);
+		char	   *version;
+
+		dirstate_begin(&state, run->track, real_dir, files);
+		if (dirstate_unchanged(&state, run->track, &version))
+		{
+			elog(DEBUG1, "migrate: directory \"%s\" and the history of track \"%s\" are as the last apply left them",
+				 run->dir, run->track);
+			run->real_dir = real_dir;
+			progress_run_total(0);
+			runs_dir_state(run, dirstate_digest(&state));
+			runs_reached(run, version);
+			report_summary(run->track, 0, version, false);
+			return;
+		}
+		plan = load_plan_listed(files, run->track, a->target, PLAN_FOR_RUN);
+	}
+	else
+		plan = load_plan(run->dir, run->track, a->target, &real_dir, PLAN_FOR_RUN);
 	run->real_dir = real_dir;
 	run->callbacks = plan->set->callbacks;
 	/*
@@ -264,6 +303,15 @@ apply_body(TrackRun *run, void *arg)
 	MemoryContextSwitchTo(run->cxt);
 	runs_reached(run, version_after(plan, applied));
 	report_summary(run->track, applied, version_after(plan, applied), false);
+
+	/*
+	 * The next apply may stop at its listing if nothing changes: when this
+	 * one's answer depended on nothing but the files and the history (no
+	 * callback runs on every apply, no file draws a NOTICE on every run).
+	 */
+	if (shortcut && plan->set->callbacks == NIL && plan->set->ignored == NIL &&
+		plan->misnamed == NIL && plan->ignored == NIL && plan->duplicates == NIL)
+		runs_dir_state(run, dirstate_digest(&state));
 }
 
 /*

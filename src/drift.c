@@ -38,10 +38,11 @@
  * every object in the user schemas (tables with their columns,
  * constraints, triggers, policies and rules; views; sequences; indexes;
  * functions; types; extensions) is stored in migrate.schema_fingerprint,
- * with one short hash per object.  Definitions come from the server's own
- * deparsers with search_path pinned, object names rather than OIDs,
- * column order rather than attnum, and the "C" collation for sorting, so
- * a dump restored into another database gives the same fingerprint.
+ * with one short hash per object (fingerprint.c reads them from the
+ * catalogs).  Definitions come from the server's own deparsers with
+ * search_path pinned, object names rather than OIDs, column order rather
+ * than attnum, and the "C" collation for sorting, so a dump restored into
+ * another database gives the same fingerprint.
  * validate computes it again and names the objects that differ and that
  * no drift row names: drift the trigger did not see (trigger disabled,
  * replica mode, a restore of another dump).  Before a call changes the

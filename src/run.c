@@ -109,11 +109,18 @@ MigrationPlan *
 load_plan(const char *dir, const char *track, const char *target, char **real_dir,
 		  PlanLoad how)
 {
+	return load_plan_listed(source_list(dir, real_dir), track, target, how);
+}
+
+/* load_plan of files source_list returned */
+MigrationPlan *
+load_plan_listed(List *files, const char *track, const char *target, PlanLoad how)
+{
 	ScriptSet  *set;
 	ListCell   *lc;
 	MigrationPlan *plan;
 
-	set = layout_classify(source_list(dir, real_dir));
+	set = layout_classify(files);
 	if (how == PLAN_VERIFY_ALL)
 		foreach(lc, set->scripts)
 		{

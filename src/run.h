@@ -51,6 +51,8 @@ typedef enum PlanLoad
 
 extern MigrationPlan *load_plan(const char *dir, const char *track, const char *target,
 								char **real_dir, PlanLoad how);
+extern MigrationPlan *load_plan_listed(List *files, const char *track, const char *target,
+									   PlanLoad how);
 extern void run_refresh_identities(MigrationPlan *plan);
 extern void run_init(FunctionCallInfo fcinfo, TrackRun *run, const char *dir, const char *track);
 extern char *run_strdup(TrackRun *run, const char *s);

@@ -39,11 +39,13 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -66,10 +68,12 @@ typedef struct RunRecord
 	int			applied;		/* scripts that ran successfully */
 	const char *version;		/* the version reached, when version_known */
 	bool		version_known;
+	const char *dir_state;		/* a success: what dirstate.c compares, or NULL */
 } RunRecord;
 
 /* plans kept for the life of the backend */
 static SPIPlanPtr runs_insert_plan = NULL;
+static SPIPlanPtr runs_insert_plan_old = NULL;	/* a table without dir_state */
 static SPIPlanPtr runs_prune_plan = NULL;
 static SPIPlanPtr runs_last_plan = NULL;
 
@@ -98,6 +102,24 @@ runs_applied(TrackRun *run)
 {
 	if (run->record)
 		run->record->applied++;
+}
+
+/* a success records the directory's state (dirstate.c), or NULL */
+void
+runs_dir_state(TrackRun *run, const char *digest)
+{
+	if (run->record)
+		run->record->dir_state = digest ? MemoryContextStrdup(run->cxt, digest) : NULL;
+}
+
+/* does migrate.runs have dir_state (a 1.1 made by a build before it has not)? */
+static bool
+runs_have_dir_state(void)
+{
+	Oid			nsp = get_namespace_oid("migrate", true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid("runs", nsp) : InvalidOid;
+
+	return OidIsValid(relid) && get_attnum(relid, "dir_state") != InvalidAttrNumber;
 }
 
 /* the run ends at version (NULL: none applied) */
@@ -138,10 +160,10 @@ static void
 record_run(TrackRun *run, ErrorData *edata)
 {
 	RunRecord  *r = run->record;
-	Oid			argtypes[11] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-		INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		args[11];
-	char		nulls[12];
+	Oid			argtypes[12] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+		INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		args[12];
+	char		nulls[13];
 	Oid			prune_types[2] = {TEXTOID, INT4OID};
 	Datum		prune_args[2];
 	int			ret;
@@ -151,7 +173,7 @@ record_run(TrackRun *run, ErrorData *edata)
 		return;
 
 	memset(nulls, ' ', sizeof(nulls));
-	nulls[11] = '\0';
+	nulls[12] = '\0';
 	args[0] = CStringGetTextDatum(run->track);
 	args[1] = CStringGetTextDatum(r->call);
 	args[2] = text_or_null(run->dir, nulls, 2);
@@ -164,13 +186,25 @@ record_run(TrackRun *run, ErrorData *edata)
 	args[9] = text_or_null(edata ? edata->message : NULL, nulls, 9);
 	/* the caller, taken before the switch to the owner */
 	args[10] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	args[11] = text_or_null(edata ? NULL : r->dir_state, nulls, 11);
 
-	ret = as_owner_execute("runs", &runs_insert_plan,
-						   "INSERT INTO migrate.runs "
-						   "(track, call, dir, started, ended, applied, version, outcome, "
-						   "sqlstate, error, run_by) "
-						   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-						   11, argtypes, args, nulls);
+	if (runs_have_dir_state())
+		ret = as_owner_execute("runs", &runs_insert_plan,
+							   "INSERT INTO migrate.runs "
+							   "(track, call, dir, started, ended, applied, version, outcome, "
+							   "sqlstate, error, run_by, dir_state) "
+							   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+							   12, argtypes, args, nulls);
+	else
+	{
+		nulls[11] = '\0';
+		ret = as_owner_execute("runs", &runs_insert_plan_old,
+							   "INSERT INTO migrate.runs "
+							   "(track, call, dir, started, ended, applied, version, outcome, "
+							   "sqlstate, error, run_by) "
+							   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+							   11, argtypes, args, nulls);
+	}
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not record in migrate.runs: %s", SPI_result_code_string(ret));
 

@@ -14,6 +14,7 @@ extern void runs_begin(TrackRun *run);
 extern void runs_skip(TrackRun *run);
 extern void runs_applied(TrackRun *run);
 extern void runs_reached(TrackRun *run, const char *version);
+extern void runs_dir_state(TrackRun *run, const char *digest);
 extern void runs_recorded(TrackRun *run, RunBody body, void *arg);
 
 #endif							/* MIGRATE_RUNS_H */

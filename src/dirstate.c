@@ -1,0 +1,327 @@
+/*-------------------------------------------------------------------------
+ *
+ * dirstate.c
+ *	  The no-op's shortcut: a directory and a history as the last run left
+ *	  them need no plan.
+ *
+ * An apply with nothing to do still had to classify every file by its
+ * layout, read the track's whole history and match the two, to find that
+ * every file is applied and unchanged: at 1000 applied files that was half
+ * of what the call cost beyond a bare connection.  Yet when neither the
+ * directory nor the history has changed since the last successful apply,
+ * the answer is the one that run left.  So a successful apply records in
+ * its row of migrate.runs (dir_state) a digest of what its answer depends
+ * on, and the next apply of the same directory on the same track, once it
+ * has listed the directory (which it must, to see every file's identity),
+ * computes the same digest and compares it with the track's newest row:
+ * equal, it reports the version that row reached and stops there.
+ *
+ * The digest is the SHA-256 of: this library's version and the extension
+ * schema's; the track; the directory's real path; every file below it, in
+ * name order, with its identity (device, inode, size, mtime and ctime in
+ * nanoseconds: the one the per-file no-op trusts, see README "Checksums");
+ * and how far the sequence of migrate.history's ranks has gone.  A file
+ * added, removed, renamed or edited changes it, and so does any row ever
+ * inserted into migrate.history (the sequence never goes back, even when
+ * the row is deleted or rolled back).  A call that changes the history
+ * otherwise (repair updating a row) records its own row in migrate.runs,
+ * which is then the track's newest and carries no digest.
+ *
+ * A run records a digest only when its answer needs nothing more than
+ * those: an apply of a directory with no target, no out_of_order, no
+ * placeholders, migrate.verify_checksums = 'changed', no callback scripts
+ * (they run on every apply), no file the layout ignores or finds
+ * misnamed (each a NOTICE on every run), and every file's identity known
+ * and settled (no file reached through a link, none changed in the last
+ * second).  What it trusts beyond the per-file no-op: that migrate.history
+ * was changed only by migrate's own calls, which is what its grants allow
+ * (only the extension writes it); a superuser who edits it by hand makes
+ * the next apply, or validate, read everything again by setting
+ * migrate.verify_checksums = 'always' once.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/pg_class.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "dirstate.h"
+#include "history.h"
+#include "migrate.h"
+#include "source.h"
+
+/*
+ * What the digest is made of, and what a plain apply answers for an
+ * unchanged directory and history: a library whose layouts or plan would
+ * answer differently must change this (or MIGRATE_VERSION), so that the
+ * digests of an older one are not taken for its own.
+ */
+#define DIRSTATE_FORMAT "migrate dir state 1"
+
+/* SHA-256 of len bytes at data into digest */
+static void
+sha256_into(pg_cryptohash_ctx *ctx, const void *data, size_t len)
+{
+	if (pg_cryptohash_update(ctx, (const uint8 *) data, len) < 0)
+		elog(ERROR, "could not compute a SHA-256 digest");
+}
+
+/* a string and its terminating zero, so that no two lists hash alike */
+static void
+sha256_string(pg_cryptohash_ctx *ctx, const char *s)
+{
+	sha256_into(ctx, s, strlen(s) + 1);
+}
+
+/*
+ * Hash the listing of real_dir for track: everything the digest holds but
+ * the history's newest rank.  ds->recordable says whether a run may record
+ * it (every file's identity known and settled).
+ */
+void
+dirstate_begin(DirState *ds, const char *track, const char *real_dir, List *files)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	int			version = migrate_schema_version();
+	ListCell   *lc;
+
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
+		elog(ERROR, "could not compute a SHA-256 digest");
+	ds->recordable = true;
+	sha256_string(ctx, DIRSTATE_FORMAT);
+	sha256_string(ctx, MIGRATE_VERSION);
+	sha256_into(ctx, &version, sizeof(version));
+	sha256_string(ctx, track);
+	sha256_string(ctx, real_dir);
+	foreach(lc, files)
+	{
+		const SourceFile *f = (const SourceFile *) lfirst(lc);
+		const FileIdentity *id = &f->listed;
+		int64		fields[5] = {id->dev, id->ino, id->size, id->mtime_ns, id->ctime_ns};
+
+		if (f->kind != &source_directory || !id->known || !id->settled)
+			ds->recordable = false;
+		sha256_string(ctx, f->name);
+		sha256_into(ctx, &id->known, sizeof(id->known));
+		sha256_into(ctx, fields, sizeof(fields));
+	}
+	if (pg_cryptohash_final(ctx, ds->listing, sizeof(ds->listing)) < 0)
+		elog(ERROR, "could not compute a SHA-256 digest");
+	pg_cryptohash_free(ctx);
+}
+
+/*
+ * The index of migrate.NAME whose first column is column attnum of rel,
+ * opened, if it is there and a valid btree; else NULL.
+ */
+static Relation
+first_column_index(Relation rel, const char *name, AttrNumber attnum)
+{
+	Oid			indexid = get_relname_relid(name, RelationGetNamespace(rel));
+	Relation	idx;
+
+	if (!OidIsValid(indexid))
+		return NULL;
+	idx = index_open(indexid, AccessShareLock);
+	if (idx->rd_index->indrelid != RelationGetRelid(rel) || !idx->rd_index->indisvalid ||
+		!idx->rd_index->indisready || idx->rd_rel->relam != BTREE_AM_OID ||
+		idx->rd_index->indkey.values[0] != attnum)
+	{
+		index_close(idx, AccessShareLock);
+		return NULL;
+	}
+	return idx;
+}
+
+/* the column of rel named name, if it has type typid; else InvalidAttrNumber */
+static AttrNumber
+column_of(Relation rel, const char *name, Oid typid)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return att->atttypid == typid ? att->attnum : InvalidAttrNumber;
+	}
+	return InvalidAttrNumber;
+}
+
+/*
+ * How far the history's rank sequence has gone (0: never used), or -1 if
+ * it is not there.  Every row ever inserted into migrate.history took a
+ * number from it, kept or rolled back, deleted or not, and it never goes
+ * back: read as the extension's owner, since the caller need not have
+ * rights on it.
+ */
+static int64
+history_sequence_position(Oid nsp)
+{
+	Oid			seqid = get_relname_relid("history_rank_seq", nsp);
+	Oid			owner;
+	Oid			save_userid;
+	int			save_sec;
+	LOCAL_FCINFO(fcinfo, 1);
+	volatile Datum d = 0;
+
+	if (!OidIsValid(seqid) || get_rel_relkind(seqid) != RELKIND_SEQUENCE)
+		return -1;
+	owner = migrate_extension_owner(false);
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = ObjectIdGetDatum(seqid);
+	fcinfo->args[0].isnull = false;
+	PG_TRY();
+	{
+		d = pg_sequence_last_value(fcinfo);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+	return fcinfo->isnull ? 0 : DatumGetInt64(d);
+}
+
+/* the digest: the listing's, then the history sequence's position; NULL if unknown */
+static char *
+digest_with(const DirState *ds, int64 rank)
+{
+	pg_cryptohash_ctx *ctx;
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char	   *hex;
+
+	if (rank < 0)
+		return NULL;
+	ctx = pg_cryptohash_create(PG_SHA256);
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
+		elog(ERROR, "could not compute a SHA-256 digest");
+	sha256_into(ctx, ds->listing, sizeof(ds->listing));
+	sha256_into(ctx, &rank, sizeof(rank));
+	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute a SHA-256 digest");
+	pg_cryptohash_free(ctx);
+	hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
+	hex_encode((char *) digest, PG_SHA256_DIGEST_LENGTH, hex);
+	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
+	return hex;
+}
+
+/* the digest to record after a run (the history as it is now), or NULL */
+char *
+dirstate_digest(const DirState *ds)
+{
+	Oid			nsp = get_namespace_oid("migrate", true);
+
+	if (!ds->recordable || !OidIsValid(nsp))
+		return NULL;
+	return digest_with(ds, history_sequence_position(nsp));
+}
+
+/* a text column of tup, as a C string, or NULL */
+static char *
+text_column(HeapTuple tup, TupleDesc desc, AttrNumber attnum)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, attnum, desc, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/*
+ * Is the directory as the newest run of track left it, with the history
+ * unchanged since?  Then *version is the version that run reached (NULL:
+ * none).  Read straight from the extension's tables, under the runner
+ * lock, with a snapshot taken now: what the last call committed.
+ */
+bool
+dirstate_unchanged(const DirState *ds, const char *track, char **version)
+{
+	Oid			nsp = get_namespace_oid("migrate", true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid("runs", nsp) : InvalidOid;
+	Relation	rel;
+	Relation	idx;
+	AttrNumber	track_att;
+	AttrNumber	call_att;
+	AttrNumber	outcome_att;
+	AttrNumber	version_att;
+	AttrNumber	state_att;
+	Snapshot	snapshot;
+	bool		unchanged = false;
+
+	*version = NULL;
+	if (!OidIsValid(relid))
+		return false;
+	rel = table_open(relid, AccessShareLock);
+	track_att = column_of(rel, "track", TEXTOID);
+	call_att = column_of(rel, "call", TEXTOID);
+	outcome_att = column_of(rel, "outcome", TEXTOID);
+	version_att = column_of(rel, "version", TEXTOID);
+	state_att = column_of(rel, "dir_state", TEXTOID);
+	idx = track_att && call_att && outcome_att && version_att && state_att ?
+		first_column_index(rel, "runs_track_id_idx", track_att) : NULL;
+	if (idx == NULL)
+	{
+		table_close(rel, NoLock);
+		return false;
+	}
+
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	{
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		/* WHERE track = $1 ORDER BY id DESC LIMIT 1, compared as the index compares */
+		ScanKeyEntryInitialize(&key, 0, track_att, BTEqualStrategyNumber, InvalidOid,
+							   idx->rd_indcollation[0], F_TEXTEQ, CStringGetTextDatum(track));
+		scan = systable_beginscan_ordered(rel, idx, snapshot, 1, &key);
+		tup = systable_getnext_ordered(scan, BackwardScanDirection);
+		if (HeapTupleIsValid(tup))
+		{
+			TupleDesc	desc = RelationGetDescr(rel);
+			char	   *row_track = text_column(tup, desc, track_att);
+			char	   *call = text_column(tup, desc, call_att);
+			char	   *outcome = text_column(tup, desc, outcome_att);
+			char	   *state = text_column(tup, desc, state_att);
+
+			if (row_track && strcmp(row_track, track) == 0 && call && strcmp(call, "apply") == 0 &&
+				outcome && strcmp(outcome, "success") == 0 && state)
+			{
+				char	   *now = digest_with(ds, history_sequence_position(nsp));
+
+				if (now && strcmp(now, state) == 0)
+				{
+					unchanged = true;
+					*version = text_column(tup, desc, version_att);
+				}
+			}
+		}
+		systable_endscan_ordered(scan);
+	}
+	UnregisterSnapshot(snapshot);
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
+	return unchanged;
+}
