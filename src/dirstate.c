@@ -43,28 +43,19 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/skey.h"
-#include "access/stratnum.h"
-#include "access/table.h"
-#include "catalog/pg_class.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_am.h"
-#include "catalog/pg_type.h"
+#include "catalog/pg_class.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
-#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
-#include "utils/rel.h"
-#include "utils/snapmgr.h"
 
 #include "dirstate.h"
 #include "history.h"
 #include "migrate.h"
+#include "runs.h"
 #include "source.h"
 
 /*
@@ -125,45 +116,6 @@ dirstate_begin(DirState *ds, const char *track, const char *real_dir, List *file
 	if (pg_cryptohash_final(ctx, ds->listing, sizeof(ds->listing)) < 0)
 		elog(ERROR, "could not compute a SHA-256 digest");
 	pg_cryptohash_free(ctx);
-}
-
-/*
- * The index of migrate.NAME whose first column is column attnum of rel,
- * opened, if it is there and a valid btree; else NULL.
- */
-static Relation
-first_column_index(Relation rel, const char *name, AttrNumber attnum)
-{
-	Oid			indexid = get_relname_relid(name, RelationGetNamespace(rel));
-	Relation	idx;
-
-	if (!OidIsValid(indexid))
-		return NULL;
-	idx = index_open(indexid, AccessShareLock);
-	if (idx->rd_index->indrelid != RelationGetRelid(rel) || !idx->rd_index->indisvalid ||
-		!idx->rd_index->indisready || idx->rd_rel->relam != BTREE_AM_OID ||
-		idx->rd_index->indkey.values[0] != attnum)
-	{
-		index_close(idx, AccessShareLock);
-		return NULL;
-	}
-	return idx;
-}
-
-/* the column of rel named name, if it has type typid; else InvalidAttrNumber */
-static AttrNumber
-column_of(Relation rel, const char *name, Oid typid)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
-			return att->atttypid == typid ? att->attnum : InvalidAttrNumber;
-	}
-	return InvalidAttrNumber;
 }
 
 /*
@@ -239,89 +191,27 @@ dirstate_digest(const DirState *ds)
 	return digest_with(ds, history_sequence_position(nsp));
 }
 
-/* a text column of tup, as a C string, or NULL */
-static char *
-text_column(HeapTuple tup, TupleDesc desc, AttrNumber attnum)
-{
-	bool		isnull;
-	Datum		d = heap_getattr(tup, attnum, desc, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
-}
-
 /*
  * Is the directory as the newest run of track left it, with the history
  * unchanged since?  Then *version is the version that run reached (NULL:
- * none).  Read straight from the extension's tables, under the runner
- * lock, with a snapshot taken now: what the last call committed.
+ * none).  Called under the runner lock: the newest row is what the last
+ * call committed.
  */
 bool
 dirstate_unchanged(const DirState *ds, const char *track, char **version)
 {
 	Oid			nsp = get_namespace_oid("migrate", true);
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid("runs", nsp) : InvalidOid;
-	Relation	rel;
-	Relation	idx;
-	AttrNumber	track_att;
-	AttrNumber	call_att;
-	AttrNumber	outcome_att;
-	AttrNumber	version_att;
-	AttrNumber	state_att;
-	Snapshot	snapshot;
-	bool		unchanged = false;
+	RunsNewest	newest;
+	char	   *now;
 
 	*version = NULL;
-	if (!OidIsValid(relid))
+	if (!OidIsValid(nsp) || !runs_newest(track, &newest) ||
+		strcmp(newest.call, "apply") != 0 || strcmp(newest.outcome, "success") != 0 ||
+		newest.dir_state == NULL)
 		return false;
-	rel = table_open(relid, AccessShareLock);
-	track_att = column_of(rel, "track", TEXTOID);
-	call_att = column_of(rel, "call", TEXTOID);
-	outcome_att = column_of(rel, "outcome", TEXTOID);
-	version_att = column_of(rel, "version", TEXTOID);
-	state_att = column_of(rel, "dir_state", TEXTOID);
-	idx = track_att && call_att && outcome_att && version_att && state_att ?
-		first_column_index(rel, "runs_track_id_idx", track_att) : NULL;
-	if (idx == NULL)
-	{
-		table_close(rel, NoLock);
+	now = digest_with(ds, history_sequence_position(nsp));
+	if (now == NULL || strcmp(now, newest.dir_state) != 0)
 		return false;
-	}
-
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	{
-		ScanKeyData key;
-		SysScanDesc scan;
-		HeapTuple	tup;
-
-		/* WHERE track = $1 ORDER BY id DESC LIMIT 1, compared as the index compares */
-		ScanKeyEntryInitialize(&key, 0, track_att, BTEqualStrategyNumber, InvalidOid,
-							   idx->rd_indcollation[0], F_TEXTEQ, CStringGetTextDatum(track));
-		scan = systable_beginscan_ordered(rel, idx, snapshot, 1, &key);
-		tup = systable_getnext_ordered(scan, BackwardScanDirection);
-		if (HeapTupleIsValid(tup))
-		{
-			TupleDesc	desc = RelationGetDescr(rel);
-			char	   *row_track = text_column(tup, desc, track_att);
-			char	   *call = text_column(tup, desc, call_att);
-			char	   *outcome = text_column(tup, desc, outcome_att);
-			char	   *state = text_column(tup, desc, state_att);
-
-			if (row_track && strcmp(row_track, track) == 0 && call && strcmp(call, "apply") == 0 &&
-				outcome && strcmp(outcome, "success") == 0 && state)
-			{
-				char	   *now = digest_with(ds, history_sequence_position(nsp));
-
-				if (now && strcmp(now, state) == 0)
-				{
-					unchanged = true;
-					*version = text_column(tup, desc, version_att);
-				}
-			}
-		}
-		systable_endscan_ordered(scan);
-	}
-	UnregisterSnapshot(snapshot);
-	index_close(idx, NoLock);
-	table_close(rel, NoLock);
-	return unchanged;
+	*version = newest.version;
+	return true;
 }

@@ -38,15 +38,24 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/fmgroids.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "args.h"
@@ -110,6 +119,196 @@ runs_dir_state(TrackRun *run, const char *digest)
 {
 	if (run->record)
 		run->record->dir_state = digest ? MemoryContextStrdup(run->cxt, digest) : NULL;
+}
+
+/*
+ * The index NAME of migrate.runs whose first column is column attnum of rel,
+ * opened, if it is there and a valid btree; else NULL.
+ */
+static Relation
+first_column_index(Relation rel, const char *name, AttrNumber attnum)
+{
+	Oid			indexid = get_relname_relid(name, RelationGetNamespace(rel));
+	Relation	idx;
+
+	if (!OidIsValid(indexid))
+		return NULL;
+	idx = index_open(indexid, AccessShareLock);
+	if (idx->rd_index->indrelid != RelationGetRelid(rel) || !idx->rd_index->indisvalid ||
+		!idx->rd_index->indisready || idx->rd_rel->relam != BTREE_AM_OID ||
+		idx->rd_index->indkey.values[0] != attnum)
+	{
+		index_close(idx, AccessShareLock);
+		return NULL;
+	}
+	return idx;
+}
+
+/* the column of rel named name, if it has type typid; else InvalidAttrNumber */
+static AttrNumber
+column_of(Relation rel, const char *name, Oid typid)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return att->atttypid == typid ? att->attnum : InvalidAttrNumber;
+	}
+	return InvalidAttrNumber;
+}
+
+/*
+ * migrate.runs and its (track, id) index opened, with the columns read
+ * here, when they are as created; else false and nothing open.
+ */
+typedef struct RunsTable
+{
+	Relation	rel;
+	Relation	idx;
+	AttrNumber	track;
+	AttrNumber	id;
+	AttrNumber	call;
+	AttrNumber	outcome;
+	AttrNumber	version;
+	AttrNumber	dir_state;		/* InvalidAttrNumber in a 1.1 made before it */
+} RunsTable;
+
+static bool
+runs_open(RunsTable *t)
+{
+	Oid			nsp = get_namespace_oid("migrate", true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid("runs", nsp) : InvalidOid;
+
+	if (!OidIsValid(relid))
+		return false;
+	t->rel = table_open(relid, AccessShareLock);
+	t->track = column_of(t->rel, "track", TEXTOID);
+	t->id = column_of(t->rel, "id", INT8OID);
+	t->call = column_of(t->rel, "call", TEXTOID);
+	t->outcome = column_of(t->rel, "outcome", TEXTOID);
+	t->version = column_of(t->rel, "version", TEXTOID);
+	t->dir_state = column_of(t->rel, "dir_state", TEXTOID);
+	t->idx = t->track && t->id && t->call && t->outcome && t->version ?
+		first_column_index(t->rel, "runs_track_id_idx", t->track) : NULL;
+	if (t->idx == NULL || t->idx->rd_index->indnkeyatts < 2 ||
+		t->idx->rd_index->indkey.values[1] != t->id)
+	{
+		if (t->idx)
+			index_close(t->idx, AccessShareLock);
+		table_close(t->rel, AccessShareLock);
+		return false;
+	}
+	return true;
+}
+
+/* the locks are kept until the transaction ends, as a query keeps them */
+static void
+runs_close(RunsTable *t)
+{
+	index_close(t->idx, NoLock);
+	table_close(t->rel, NoLock);
+}
+
+/* the first row of track in direction dir of its (track, id) index, or NULL */
+static HeapTuple
+runs_end(RunsTable *t, Snapshot snapshot, const char *track, ScanDirection dir)
+{
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	/* WHERE track = $1, compared as the index compares it */
+	ScanKeyEntryInitialize(&key, 0, t->track, BTEqualStrategyNumber, InvalidOid,
+						   t->idx->rd_indcollation[0], F_TEXTEQ, CStringGetTextDatum(track));
+	scan = systable_beginscan_ordered(t->rel, t->idx, snapshot, 1, &key);
+	tup = systable_getnext_ordered(scan, dir);
+	if (HeapTupleIsValid(tup))
+		tup = heap_copytuple(tup);
+	systable_endscan_ordered(scan);
+	return tup;
+}
+
+/* a text column of tup, as a C string, or NULL */
+static char *
+text_column(HeapTuple tup, TupleDesc desc, AttrNumber attnum)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (attnum == InvalidAttrNumber)
+		return NULL;
+	d = heap_getattr(tup, attnum, desc, &isnull);
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/*
+ * The newest row of track as committed now (dirstate.c asks, under the
+ * runner lock), read straight from the table: false if it has none, or
+ * the table is not as created.
+ */
+bool
+runs_newest(const char *track, RunsNewest *newest)
+{
+	RunsTable	t;
+	Snapshot	snapshot;
+	HeapTuple	tup;
+
+	memset(newest, 0, sizeof(*newest));
+	if (!runs_open(&t))
+		return false;
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	tup = runs_end(&t, snapshot, track, BackwardScanDirection);
+	UnregisterSnapshot(snapshot);
+	if (HeapTupleIsValid(tup))
+	{
+		TupleDesc	desc = RelationGetDescr(t.rel);
+
+		newest->call = text_column(tup, desc, t.call);
+		newest->outcome = text_column(tup, desc, t.outcome);
+		newest->version = text_column(tup, desc, t.version);
+		newest->dir_state = text_column(tup, desc, t.dir_state);
+	}
+	runs_close(&t);
+	return HeapTupleIsValid(tup) && newest->call && newest->outcome;
+}
+
+/*
+ * Can the track have more than keep rows (its row of this run included)?
+ * Its ids run from its oldest to its newest, so it has no more rows than
+ * that span: most of the time the prune's DELETE need not even be
+ * planned.  True when it cannot tell.
+ */
+static bool
+runs_may_exceed(const char *track, int keep)
+{
+	RunsTable	t;
+	Snapshot	snapshot;
+	HeapTuple	oldest;
+	HeapTuple	newest;
+	bool		may = true;
+
+	if (!runs_open(&t))
+		return true;
+	/* the row this run inserted included */
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	oldest = runs_end(&t, snapshot, track, ForwardScanDirection);
+	newest = runs_end(&t, snapshot, track, BackwardScanDirection);
+	UnregisterSnapshot(snapshot);
+	if (HeapTupleIsValid(oldest) && HeapTupleIsValid(newest))
+	{
+		bool		n1;
+		bool		n2;
+		int64		first = DatumGetInt64(heap_getattr(oldest, t.id, RelationGetDescr(t.rel), &n1));
+		int64		last = DatumGetInt64(heap_getattr(newest, t.id, RelationGetDescr(t.rel), &n2));
+
+		may = n1 || n2 || last - first + 1 > keep;
+	}
+	runs_close(&t);
+	return may;
 }
 
 /* does migrate.runs have dir_state (a 1.1 made by a build before it has not)? */
@@ -209,6 +408,8 @@ record_run(TrackRun *run, ErrorData *edata)
 		elog(ERROR, "could not record in migrate.runs: %s", SPI_result_code_string(ret));
 
 	/* the newest runs_keep rows stay: at most a row or two go per run */
+	if (!runs_may_exceed(run->track, migrate_runs_keep))
+		return;
 	prune_args[0] = args[0];
 	prune_args[1] = Int32GetDatum(migrate_runs_keep);
 	ret = as_owner_execute("runs", &runs_prune_plan,
