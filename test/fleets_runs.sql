@@ -23,7 +23,7 @@ LANGUAGE sql AS $$
     SELECT call, dir, applied, version, outcome, sqlstate, error
     FROM migrate.runs WHERE track = tr ORDER BY id $$;
 
-SELECT plan(28);
+SELECT plan(29);
 
 SELECT has_table('migrate', 'runs', 'migrate.runs exists');
 SELECT ok((SELECT 'migrate.runs'::regclass = ANY (extconfig) FROM pg_extension WHERE extname = 'migrate'),
@@ -150,6 +150,9 @@ CALL migrate.apply(:'any', track => 'kept');
 CALL migrate.apply(:'any', track => 'kept');
 CALL migrate.apply(:'any', track => 'kept');
 CALL migrate.apply(:'any', track => 'kept');
+SELECT is((SELECT count(*) FROM migrate.runs WHERE track = 'kept'), 3::bigint,
+          'the run that makes one too many prunes at once (the prune is skipped only while the '
+          'track''s ids span no more than migrate.runs_keep rows)');
 CALL migrate.apply(:'any', track => 'kept');
 SELECT results_eq(
     $$SELECT applied FROM migrate.runs WHERE track = 'kept' ORDER BY id$$,
