@@ -99,6 +99,16 @@ typedef struct RelationEntry
 	char	  **columns;		/* quoted, by attnum (1..natts); NULL if dropped */
 } RelationEntry;
 
+/* an index of a user schema, as pg_class has it, until pg_index is read */
+typedef struct IndexEntry
+{
+	Oid			oid;			/* hash key */
+	NameData	name;
+	Oid			relam;
+	const char *schema;			/* quoted */
+	char	   *options;		/* reloptions, or NULL */
+} IndexEntry;
+
 /* a user schema, by OID */
 typedef struct SchemaEntry
 {
@@ -133,7 +143,10 @@ typedef struct FingerprintState
 	HTAB	   *parents;		/* RelationText: a relation's parents */
 	HTAB	   *policies;		/* RelationText: a table's policies */
 	HTAB	   *arrays;			/* Oid of the array type of every user type */
-	List	   *lines;			/* char * "identity hash" */
+	StringInfoData lines;		/* "identity hash" lines, each ended by a zero */
+	int		   *starts;			/* where each line starts in lines */
+	int			nlines;
+	int			maxlines;
 	pg_cryptohash_ctx *sha;
 	StringInfoData def;			/* the object being described */
 } FingerprintState;
@@ -325,12 +338,18 @@ scan_by_oids(Relation rel, Oid indexid, int nkeys, AttrNumber attno1, Oid oid1,
 	return systable_beginscan(rel, indexid, true, NULL, nkeys, keys);
 }
 
-/* the line of an object: identity, a space, 16 hex digits of SHA-256(def) */
+/*
+ * The line of an object: its identity (fmt and what follows), a space,
+ * 16 hex digits of SHA-256(def).  All lines share one buffer: a schema of
+ * 30 000 objects would otherwise be 30 000 allocations.
+ */
+pg_attribute_printf(2, 3)
 static void
-add_line(FingerprintState *st, const char *identity)
+add_line(FingerprintState *st, const char *fmt,...)
 {
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+	int			start = st->lines.len;
 
 	if (pg_cryptohash_init(st->sha) < 0 ||
 		pg_cryptohash_update(st->sha, (uint8 *) st->def.data, st->def.len) < 0 ||
@@ -338,7 +357,27 @@ add_line(FingerprintState *st, const char *identity)
 		elog(ERROR, "could not compute a SHA-256 digest");
 	hex_encode((char *) digest, 8, hex);
 	hex[16] = '\0';
-	st->lines = lappend(st->lines, psprintf("%s %s", identity, hex));
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&st->lines, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&st->lines, needed);
+	}
+	appendStringInfo(&st->lines, " %s", hex);
+	appendStringInfoChar(&st->lines, '\0');
+	if (st->nlines == st->maxlines)
+	{
+		st->maxlines = Max(256, st->maxlines * 2);
+		st->starts = st->starts ? repalloc(st->starts, sizeof(int) * st->maxlines) :
+			palloc(sizeof(int) * st->maxlines);
+	}
+	st->starts[st->nlines++] = start;
 }
 
 /* ----------------------------------------------------------------
@@ -402,7 +441,7 @@ read_schemas(FingerprintState *st)
 		e = hash_search(st->schemas, &n->oid, HASH_ENTER, NULL);
 		e->name = pstrdup(quote_identifier(name));
 		resetStringInfo(&st->def);
-		add_line(st, psprintf("schema %s", e->name));
+		add_line(st, "schema %s", e->name);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -758,7 +797,7 @@ describe_relation(FingerprintState *st, HeapTuple tup, TupleDesc desc, const cha
 	if (c->relkind == RELKIND_SEQUENCE)
 		describe_sequence(st, relid);
 
-	add_line(st, psprintf("%s %s", kind, entry->name));
+	add_line(st, "%s %s", kind, entry->name);
 }
 
 /*
@@ -771,30 +810,18 @@ describe_relation(FingerprintState *st, HeapTuple tup, TupleDesc desc, const cha
  * pg_get_indexdef would show changes this text too.  No OID is in it.
  */
 static void
-describe_index(FingerprintState *st, HeapTuple ctup, TupleDesc desc, const char *schema)
+describe_index(FingerprintState *st, const IndexEntry *ic, const RelationEntry *table,
+			   HeapTuple xtup, TupleDesc xdesc)
 {
-	Form_pg_class ic = (Form_pg_class) GETSTRUCT(ctup);
-	HeapTuple	xtup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(ic->oid));
-	Form_pg_index x;
-	RelationEntry *table;
+	Form_pg_index x = (Form_pg_index) GETSTRUCT(xtup);
 	HeapTuple	amtup;
-	char	   *opts;
+	const char *opts = ic->options;
 	oidvector  *classes;
 	oidvector  *collations;
 	int2vector *options;
 	bool		isnull;
 	Datum		d;
 
-	if (!HeapTupleIsValid(xtup))
-		return;
-	x = (Form_pg_index) GETSTRUCT(xtup);
-	table = hash_search(st->relations, &x->indrelid, HASH_FIND, NULL);
-	if (!x->indisvalid || table == NULL)
-	{
-		ReleaseSysCache(xtup);
-		return;
-	}
-	opts = attr_text(ctup, desc, Anum_pg_class_reloptions);
 	amtup = SearchSysCache1(AMOID, ObjectIdGetDatum(ic->relam));
 
 	resetStringInfo(&st->def);
@@ -807,11 +834,11 @@ describe_index(FingerprintState *st, HeapTuple ctup, TupleDesc desc, const char 
 	if (HeapTupleIsValid(amtup))
 		ReleaseSysCache(amtup);
 
-	d = SysCacheGetAttr(INDEXRELID, xtup, Anum_pg_index_indclass, &isnull);
+	d = heap_getattr(xtup, Anum_pg_index_indclass, xdesc, &isnull);
 	classes = isnull ? NULL : (oidvector *) DatumGetPointer(d);
-	d = SysCacheGetAttr(INDEXRELID, xtup, Anum_pg_index_indcollation, &isnull);
+	d = heap_getattr(xtup, Anum_pg_index_indcollation, xdesc, &isnull);
 	collations = isnull ? NULL : (oidvector *) DatumGetPointer(d);
-	d = SysCacheGetAttr(INDEXRELID, xtup, Anum_pg_index_indoption, &isnull);
+	d = heap_getattr(xtup, Anum_pg_index_indoption, xdesc, &isnull);
 	options = isnull ? NULL : (int2vector *) DatumGetPointer(d);
 	for (int i = 0; i < x->indnatts; i++)
 	{
@@ -848,16 +875,15 @@ describe_index(FingerprintState *st, HeapTuple ctup, TupleDesc desc, const char 
 			appendStringInfo(&st->def, " %d", options->values[i]);
 	}
 	appendStringInfoChar(&st->def, '\n');
-	d = SysCacheGetAttr(INDEXRELID, xtup, Anum_pg_index_indexprs, &isnull);
+	d = heap_getattr(xtup, Anum_pg_index_indexprs, xdesc, &isnull);
 	if (!isnull)
 		append_opt(&st->def, expr_text(d, x->indrelid));
 	appendStringInfoChar(&st->def, '\n');
-	d = SysCacheGetAttr(INDEXRELID, xtup, Anum_pg_index_indpred, &isnull);
+	d = heap_getattr(xtup, Anum_pg_index_indpred, xdesc, &isnull);
 	if (!isnull)
 		append_opt(&st->def, expr_text(d, x->indrelid));
-	ReleaseSysCache(xtup);
 
-	add_line(st, psprintf("index %s.%s", schema, quote_identifier(NameStr(ic->relname))));
+	add_line(st, "index %s.%s", ic->schema, quote_identifier(NameStr(ic->name)));
 }
 
 /*
@@ -872,13 +898,20 @@ read_relations(FingerprintState *st)
 	ScanKeyData key;
 	SysScanDesc scan = scan_user_rows(st, rel, Anum_pg_class_relnamespace, &key);
 	HeapTuple	tup;
-	List	   *indexes = NIL;
-	ListCell   *lc;
+	HTAB	   *indexes;
+	HASHCTL		ctl;
+	Relation	xrel;
 
+	ctl.hcxt = CurrentMemoryContext;
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(IndexEntry);
+	indexes = hash_create("migrate fingerprinted indexes", 1024, &ctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
 		const char *schema = user_schema(st, c->relnamespace);
+		IndexEntry *ie;
 
 		if (schema == NULL)
 			continue;
@@ -897,22 +930,41 @@ read_relations(FingerprintState *st)
 				break;
 			case RELKIND_INDEX:
 			case RELKIND_PARTITIONED_INDEX:
-				indexes = lappend(indexes, heap_copytuple(tup));
+				ie = hash_search(indexes, &c->oid, HASH_ENTER, NULL);
+				ie->name = c->relname;
+				ie->relam = c->relam;
+				ie->schema = schema;
+				ie->options = attr_text(tup, desc, Anum_pg_class_reloptions);
 				break;
 			default:
 				break;
 		}
 	}
 	systable_endscan(scan);
-
-	foreach(lc, indexes)
-	{
-		HeapTuple	itup = (HeapTuple) lfirst(lc);
-
-		describe_index(st, itup, desc,
-					   user_schema(st, ((Form_pg_class) GETSTRUCT(itup))->relnamespace));
-	}
 	table_close(rel, AccessShareLock);
+
+	/*
+	 * Then pg_index, in one pass (not the syscache, which would keep an
+	 * entry for every index of the schema for the life of the backend):
+	 * the valid indexes of the relations fingerprinted.
+	 */
+	xrel = table_open(IndexRelationId, AccessShareLock);
+	scan = systable_beginscan(xrel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_index x = (Form_pg_index) GETSTRUCT(tup);
+		IndexEntry *ie;
+		RelationEntry *table;
+
+		if (!x->indisvalid)
+			continue;
+		ie = hash_search(indexes, &x->indexrelid, HASH_FIND, NULL);
+		table = ie ? hash_search(st->relations, &x->indrelid, HASH_FIND, NULL) : NULL;
+		if (table)
+			describe_index(st, ie, table, tup, RelationGetDescr(xrel));
+	}
+	systable_endscan(scan);
+	table_close(xrel, AccessShareLock);
 }
 
 /* ----------------------------------------------------------------
@@ -969,8 +1021,8 @@ read_functions(FingerprintState *st)
 		else
 			append_opt(&st->def, deparse(pg_get_functiondef, 1, ObjectIdGetDatum(p->oid), 0));
 
-		add_line(st, psprintf("%s %s.%s%s", kind, schema,
-							  quote_identifier(NameStr(p->proname)), args ? args : ""));
+		add_line(st, "%s %s.%s%s", kind, schema, quote_identifier(NameStr(p->proname)),
+				 args ? args : "");
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -1073,9 +1125,8 @@ read_types(FingerprintState *st)
 			}
 		}
 
-		add_line(st, psprintf("%s %s.%s", t->typtype == TYPTYPE_DOMAIN ? "domain" : "type",
-							  user_schema(st, t->typnamespace),
-							  quote_identifier(NameStr(t->typname))));
+		add_line(st, "%s %s.%s", t->typtype == TYPTYPE_DOMAIN ? "domain" : "type",
+				 user_schema(st, t->typnamespace), quote_identifier(NameStr(t->typname)));
 	}
 	table_close(rel, AccessShareLock);
 }
@@ -1100,7 +1151,7 @@ read_extensions(FingerprintState *st)
 		resetStringInfo(&st->def);
 		appendStringInfo(&st->def, "%s %s", version ? version : "",
 						 reg_out(regnamespaceout, x->extnamespace));
-		add_line(st, psprintf("extension %s", quote_identifier(NameStr(x->extname))));
+		add_line(st, "extension %s", quote_identifier(NameStr(x->extname)));
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -1128,7 +1179,6 @@ fingerprint_schema(char **hash, Datum *objects)
 	Datum	   *elems;
 	int			n;
 	int			i;
-	ListCell   *lc;
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
 
@@ -1158,6 +1208,7 @@ fingerprint_schema(char **hash, Datum *objects)
 	st.policies = hash_create("migrate table policies", 16, &ctl,
 							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	initStringInfo(&st.def);
+	initStringInfo(&st.lines);
 	st.sha = pg_cryptohash_create(PG_SHA256);
 	if (st.sha == NULL)
 		elog(ERROR, "out of memory");
@@ -1174,11 +1225,10 @@ fingerprint_schema(char **hash, Datum *objects)
 	read_extensions(&st);
 
 	/* the lines in "C" order; the fingerprint hashes them joined by newlines */
-	n = list_length(st.lines);
+	n = st.nlines;
 	lines = palloc(sizeof(char *) * Max(n, 1));
-	i = 0;
-	foreach(lc, st.lines)
-		lines[i++] = (char *) lfirst(lc);
+	for (i = 0; i < n; i++)
+		lines[i] = st.lines.data + st.starts[i];
 	qsort(lines, n, sizeof(char *), cmp_cstrings);
 	if (pg_cryptohash_init(st.sha) < 0)
 		elog(ERROR, "could not compute a SHA-256 digest");
@@ -1194,10 +1244,10 @@ fingerprint_schema(char **hash, Datum *objects)
 	hex_encode((char *) digest, sizeof(digest), hex);
 	hex[sizeof(hex) - 1] = '\0';
 
-	MemoryContextSwitchTo(callercxt);
 	elems = palloc(sizeof(Datum) * Max(n, 1));
 	for (i = 0; i < n; i++)
 		elems[i] = CStringGetTextDatum(lines[i]);
+	MemoryContextSwitchTo(callercxt);
 	*objects = PointerGetDatum(n > 0 ?
 							   construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT) :
 							   construct_empty_array(TEXTOID));
