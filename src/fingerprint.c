@@ -528,30 +528,93 @@ describe_columns(FingerprintState *st, RelationEntry *entry)
 	table_close(rel, AccessShareLock);
 }
 
-/* "name definition, ..." of the constraints of a relation (or a domain), by name */
+/* what describe_rows appends for one row; false leaves the row out */
+typedef bool (*DescribeRow) (FingerprintState *st, HeapTuple tup, TupleDesc desc);
+
+/*
+ * Append what describe says of each row of catalog that its index indexid
+ * finds for the OID keys given, in the index's order, joined by sep.
+ */
 static void
-describe_constraints(FingerprintState *st, Oid relid, Oid typid)
+describe_rows(FingerprintState *st, Oid catalog, Oid indexid, int nkeys,
+			  AttrNumber attno1, Oid oid1, AttrNumber attno2, Oid oid2,
+			  const char *sep, DescribeRow describe)
 {
-	Relation	rel = table_open(ConstraintRelationId, AccessShareLock);
+	Relation	rel = table_open(catalog, AccessShareLock);
 	ScanKeyData keys[2];
-	SysScanDesc scan = scan_by_oids(rel, ConstraintRelidTypidNameIndexId, 2,
-									Anum_pg_constraint_conrelid, relid,
-									Anum_pg_constraint_contypid, typid, keys);
+	SysScanDesc scan = scan_by_oids(rel, indexid, nkeys, attno1, oid1, attno2, oid2, keys);
 	HeapTuple	tup;
 	bool		first = true;
 
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
-		Form_pg_constraint c = (Form_pg_constraint) GETSTRUCT(tup);
+		int			len = st->def.len;
 
 		if (!first)
-			appendStringInfoString(&st->def, ", ");
-		first = false;
-		appendStringInfo(&st->def, "%s ", quote_identifier(NameStr(c->conname)));
-		append_opt(&st->def, deparse(pg_get_constraintdef, 1, ObjectIdGetDatum(c->oid), 0));
+			appendStringInfoString(&st->def, sep);
+		if (describe(st, tup, RelationGetDescr(rel)))
+			first = false;
+		else
+		{
+			st->def.len = len;
+			st->def.data[len] = '\0';
+		}
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+}
+
+/* a constraint: "name definition" */
+static bool
+constraint_row(FingerprintState *st, HeapTuple tup, TupleDesc desc)
+{
+	Form_pg_constraint c = (Form_pg_constraint) GETSTRUCT(tup);
+
+	appendStringInfo(&st->def, "%s ", quote_identifier(NameStr(c->conname)));
+	append_opt(&st->def, deparse(pg_get_constraintdef, 1, ObjectIdGetDatum(c->oid), 0));
+	return true;
+}
+
+/* the constraints of a relation (or of a domain), by name */
+static void
+describe_constraints(FingerprintState *st, Oid relid, Oid typid)
+{
+	describe_rows(st, ConstraintRelationId, ConstraintRelidTypidNameIndexId, 2,
+				  Anum_pg_constraint_conrelid, relid, Anum_pg_constraint_contypid, typid,
+				  ", ", constraint_row);
+}
+
+/* a trigger, unless a constraint's internal one */
+static bool
+trigger_row(FingerprintState *st, HeapTuple tup, TupleDesc desc)
+{
+	Form_pg_trigger g = (Form_pg_trigger) GETSTRUCT(tup);
+
+	if (g->tgisinternal)
+		return false;
+	append_opt(&st->def, deparse(pg_get_triggerdef, 1, ObjectIdGetDatum(g->oid), 0));
+	return true;
+}
+
+/* a rule, unless a view's _RETURN */
+static bool
+rule_row(FingerprintState *st, HeapTuple tup, TupleDesc desc)
+{
+	Form_pg_rewrite w = (Form_pg_rewrite) GETSTRUCT(tup);
+
+	if (strcmp(NameStr(w->rulename), ViewSelectRuleName) == 0)
+		return false;
+	append_opt(&st->def, deparse(pg_get_ruledef, 1, ObjectIdGetDatum(w->oid), 0));
+	return true;
+}
+
+/* an enum's label, quoted */
+static bool
+enum_row(FingerprintState *st, HeapTuple tup, TupleDesc desc)
+{
+	appendStringInfoString(&st->def,
+						   quote_literal_cstr(NameStr(((Form_pg_enum) GETSTRUCT(tup))->enumlabel)));
+	return true;
 }
 
 /*
@@ -646,62 +709,6 @@ read_parents_and_policies(FingerprintState *st)
 	group_parts(st->policies, parts, n, ", ");
 }
 
-/* the triggers (not the internal ones of constraints), by name */
-static void
-describe_triggers(FingerprintState *st, Oid relid)
-{
-	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		first = true;
-
-	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, NULL, 1, &key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_trigger g = (Form_pg_trigger) GETSTRUCT(tup);
-
-		if (g->tgisinternal)
-			continue;
-		if (!first)
-			appendStringInfoString(&st->def, ", ");
-		first = false;
-		append_opt(&st->def, deparse(pg_get_triggerdef, 1, ObjectIdGetDatum(g->oid), 0));
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-}
-
-/* the rules (not a view's _RETURN), by name */
-static void
-describe_rules(FingerprintState *st, Oid relid)
-{
-	Relation	rel = table_open(RewriteRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		first = true;
-
-	ScanKeyInit(&key, Anum_pg_rewrite_ev_class, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, RewriteRelRulenameIndexId, true, NULL, 1, &key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_rewrite w = (Form_pg_rewrite) GETSTRUCT(tup);
-
-		if (strcmp(NameStr(w->rulename), ViewSelectRuleName) == 0)
-			continue;
-		if (!first)
-			appendStringInfoString(&st->def, ", ");
-		first = false;
-		append_opt(&st->def, deparse(pg_get_ruledef, 1, ObjectIdGetDatum(w->oid), 0));
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-}
-
 /* a sequence's type and parameters (not its value) */
 static void
 describe_sequence(FingerprintState *st, Oid relid)
@@ -787,12 +794,14 @@ describe_relation(FingerprintState *st, HeapTuple tup, TupleDesc desc, const cha
 		describe_constraints(st, relid, InvalidOid);
 	appendStringInfoChar(&st->def, '\n');
 	if (c->relhastriggers)
-		describe_triggers(st, relid);
+		describe_rows(st, TriggerRelationId, TriggerRelidNameIndexId, 1,
+					  Anum_pg_trigger_tgrelid, relid, 0, InvalidOid, ", ", trigger_row);
 	appendStringInfoChar(&st->def, '\n');
 	append_opt(&st->def, relation_text(st->policies, relid));
 	appendStringInfoChar(&st->def, '\n');
 	if (c->relhasrules)
-		describe_rules(st, relid);
+		describe_rows(st, RewriteRelationId, RewriteRelRulenameIndexId, 1,
+					  Anum_pg_rewrite_ev_class, relid, 0, InvalidOid, ", ", rule_row);
 	appendStringInfoChar(&st->def, '\n');
 	if (c->relkind == RELKIND_SEQUENCE)
 		describe_sequence(st, relid);
@@ -887,8 +896,9 @@ describe_index(FingerprintState *st, const IndexEntry *ic, const RelationEntry *
 }
 
 /*
- * One pass over pg_class: the relations of the user schemas first (an
- * index is fingerprinted only when its table is), then their indexes.
+ * The relations of the user schemas, in one pass over pg_class, then
+ * their indexes (an index is fingerprinted only when its table is), in
+ * one pass over pg_index.
  */
 static void
 read_relations(FingerprintState *st)
@@ -1028,31 +1038,6 @@ read_functions(FingerprintState *st)
 	table_close(rel, AccessShareLock);
 }
 
-/* the labels of an enum, quoted, by sort order */
-static void
-describe_enum(FingerprintState *st, Oid typid)
-{
-	Relation	rel = table_open(EnumRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		first = true;
-
-	ScanKeyInit(&key, Anum_pg_enum_enumtypid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(typid));
-	scan = systable_beginscan(rel, EnumTypIdSortOrderIndexId, true, NULL, 1, &key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		if (!first)
-			appendStringInfoChar(&st->def, ',');
-		first = false;
-		appendStringInfoString(&st->def,
-							   quote_literal_cstr(NameStr(((Form_pg_enum) GETSTRUCT(tup))->enumlabel)));
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-}
-
 /*
  * Base, enum and range types and domains (not array types, which come
  * with their element; composite types are relations): kind, base type,
@@ -1103,7 +1088,8 @@ read_types(FingerprintState *st)
 						 format_type_with_typemod(t->typbasetype, t->typtypmod) : "",
 						 bool_text(t->typnotnull), dflt ? dflt : "");
 		if (t->typtype == TYPTYPE_ENUM)
-			describe_enum(st, t->oid);
+			describe_rows(st, EnumRelationId, EnumTypIdSortOrderIndexId, 1,
+						  Anum_pg_enum_enumtypid, t->oid, 0, InvalidOid, ",", enum_row);
 		appendStringInfoChar(&st->def, '\n');
 		if (t->typtype == TYPTYPE_DOMAIN)
 			describe_constraints(st, InvalidOid, t->oid);

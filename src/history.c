@@ -344,22 +344,9 @@ track_equals(Datum d, const char *track, size_t track_len)
  * and usable to find a track's rows; else NULL.
  */
 static Relation
-history_track_index(Relation rel, Oid nsp, AttrNumber track_attnum)
+history_track_index(Relation rel, AttrNumber track_attnum)
 {
-	Oid			indexid = get_relname_relid("history_track_version_idx", nsp);
-	Relation	idx;
-
-	if (!OidIsValid(indexid))
-		return NULL;
-	idx = index_open(indexid, AccessShareLock);
-	if (idx->rd_index->indrelid != RelationGetRelid(rel) || !idx->rd_index->indisvalid ||
-		!idx->rd_index->indisready || idx->rd_rel->relam != BTREE_AM_OID ||
-		idx->rd_index->indnkeyatts < 1 || idx->rd_index->indkey.values[0] != track_attnum)
-	{
-		index_close(idx, AccessShareLock);
-		return NULL;
-	}
-	return idx;
+	return migrate_table_index(rel, "history_track_version_idx", track_attnum);
 }
 
 /*
@@ -466,7 +453,7 @@ history_read_direct(const char *track, MemoryContext cxt, MemoryContext rows_cxt
 
 	CommandCounterIncrement();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
-	idx = history_track_index(rel, nsp, track_attnum);
+	idx = history_track_index(rel, track_attnum);
 	use_index = idx != NULL &&
 		!history_one_track(rel, idx, snapshot, track_attnum, track, track_len);
 

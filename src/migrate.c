@@ -17,6 +17,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_extension.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -26,6 +27,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/memutils.h"
 #include "utils/varlena.h"
@@ -497,6 +499,31 @@ warn_unknown_settings(void)
  * pg_extension each time it is asked, so an UPDATE in the same session is
  * seen at once: one index lookup per call.
  */
+/*
+ * The index NAME beside the extension's table rel, opened, when it is a
+ * valid btree on rel whose first column is column first; else NULL.  The
+ * direct reads of migrate.history and migrate.runs use an index only when
+ * it is the one the extension's scripts created.
+ */
+Relation
+migrate_table_index(Relation rel, const char *name, AttrNumber first)
+{
+	Oid			indexid = get_relname_relid(name, RelationGetNamespace(rel));
+	Relation	idx;
+
+	if (!OidIsValid(indexid))
+		return NULL;
+	idx = index_open(indexid, AccessShareLock);
+	if (idx->rd_index->indrelid != RelationGetRelid(rel) || !idx->rd_index->indisvalid ||
+		!idx->rd_index->indisready || idx->rd_rel->relam != BTREE_AM_OID ||
+		idx->rd_index->indnkeyatts < 1 || idx->rd_index->indkey.values[0] != first)
+	{
+		index_close(idx, AccessShareLock);
+		return NULL;
+	}
+	return idx;
+}
+
 int
 migrate_schema_version(void)
 {

@@ -154,5 +154,7 @@ pg_noreturn extern void migrate_rethrow(ErrorData *edata);
 extern bool migrate_error_is_interruption(const ErrorData *edata);
 extern ErrorData *migrate_catch_recoverable(MemoryContext cxt);
 extern ErrorData *migrate_subxact_abort(MemoryContext cxt, ResourceOwner owner);
+extern struct RelationData *migrate_table_index(struct RelationData *rel, const char *name,
+												AttrNumber first);
 
 #endif							/* MIGRATE_H */

@@ -121,29 +121,6 @@ runs_dir_state(TrackRun *run, const char *digest)
 		run->record->dir_state = digest ? MemoryContextStrdup(run->cxt, digest) : NULL;
 }
 
-/*
- * The index NAME of migrate.runs whose first column is column attnum of rel,
- * opened, if it is there and a valid btree; else NULL.
- */
-static Relation
-first_column_index(Relation rel, const char *name, AttrNumber attnum)
-{
-	Oid			indexid = get_relname_relid(name, RelationGetNamespace(rel));
-	Relation	idx;
-
-	if (!OidIsValid(indexid))
-		return NULL;
-	idx = index_open(indexid, AccessShareLock);
-	if (idx->rd_index->indrelid != RelationGetRelid(rel) || !idx->rd_index->indisvalid ||
-		!idx->rd_index->indisready || idx->rd_rel->relam != BTREE_AM_OID ||
-		idx->rd_index->indkey.values[0] != attnum)
-	{
-		index_close(idx, AccessShareLock);
-		return NULL;
-	}
-	return idx;
-}
-
 /* the column of rel named name, if it has type typid; else InvalidAttrNumber */
 static AttrNumber
 column_of(Relation rel, const char *name, Oid typid)
@@ -192,7 +169,7 @@ runs_open(RunsTable *t)
 	t->version = column_of(t->rel, "version", TEXTOID);
 	t->dir_state = column_of(t->rel, "dir_state", TEXTOID);
 	t->idx = t->track && t->id && t->call && t->outcome && t->version ?
-		first_column_index(t->rel, "runs_track_id_idx", t->track) : NULL;
+		migrate_table_index(t->rel, "runs_track_id_idx", t->track) : NULL;
 	if (t->idx == NULL || t->idx->rd_index->indnkeyatts < 2 ||
 		t->idx->rd_index->indkey.values[1] != t->id)
 	{
