@@ -201,18 +201,18 @@ dry_run(TrackRun *run, MigrationPlan *plan, bool out_of_order)
 
 /* the work of apply, under the runner lock */
 /*
- * May this apply stop at its listing when nothing changed (dirstate.c),
- * and record what it found for the next one?  Only a plain one: of a
- * directory, with no target, out_of_order or placeholders, checksums
- * verified when a file's identity changed, and its run recorded.
+ * May this apply record what it found for the next one to stop at its
+ * listing when nothing changed (dirstate.c)?  Only a plain one: of a
+ * directory, with no target, out_of_order or placeholders, and its run
+ * recorded.  It may stop there itself only when checksums are verified
+ * as the identities allow (under 'always' it reads every file).
  */
 static bool
 shortcut_applies(TrackRun *run, ApplyArgs *a)
 {
 	return !a->dry_run && a->target == NULL && !a->out_of_order &&
 		run->placeholder_args == NULL && run->record != NULL && migrate_runs_keep > 0 &&
-		migrate_verify_checksums == VERIFY_CHANGED && !source_is_bundle(run->dir) &&
-		migrate_schema_version() >= MIGRATE_SCHEMA_1_1;
+		!source_is_bundle(run->dir) && migrate_schema_version() >= MIGRATE_SCHEMA_1_1;
 }
 
 static void
@@ -234,7 +234,8 @@ apply_body(TrackRun *run, void *arg)
 		char	   *version;
 
 		dirstate_begin(&state, run->track, real_dir, files);
-		if (dirstate_unchanged(&state, run->track, &version))
+		if (migrate_verify_checksums == VERIFY_CHANGED &&
+			dirstate_unchanged(&state, run->track, &version))
 		{
 			elog(DEBUG1, "migrate: directory \"%s\" and the history of track \"%s\" are as the last apply left them",
 				 run->dir, run->track);

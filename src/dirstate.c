@@ -29,11 +29,12 @@
  *
  * A run records a digest only when its answer needs nothing more than
  * those: an apply of a directory with no target, no out_of_order, no
- * placeholders, migrate.verify_checksums = 'changed', no callback scripts
- * (they run on every apply), no file the layout ignores or finds
- * misnamed (each a NOTICE on every run), and every file's identity known
- * and settled (no file reached through a link, none changed in the last
- * second).  What it trusts beyond the per-file no-op: that migrate.history
+ * placeholders, no callback scripts (they run on every apply), no file
+ * the layout ignores or finds misnamed (each a NOTICE on every run), and
+ * every file's identity known and settled (no file reached through a
+ * link, none changed in the last second).  Only an apply under
+ * migrate.verify_checksums = 'changed' stops at a digest ('always' reads
+ * every file, and records what it found for the next one).  What it trusts beyond the per-file no-op: that migrate.history
  * was changed only by migrate's own calls, which is what its grants allow
  * (only the extension writes it); a superuser who edits it by hand makes
  * the next apply, or validate, read everything again by setting
