@@ -67,7 +67,7 @@
  */
 #define DIRSTATE_FORMAT "migrate dir state 1"
 
-/* SHA-256 of len bytes at data into digest */
+/* feed len bytes at data to the digest */
 static void
 sha256_into(pg_cryptohash_ctx *ctx, const void *data, size_t len)
 {
@@ -84,8 +84,8 @@ sha256_string(pg_cryptohash_ctx *ctx, const char *s)
 
 /*
  * Hash the listing of real_dir for track: everything the digest holds but
- * the history's newest rank.  ds->recordable says whether a run may record
- * it (every file's identity known and settled).
+ * the position of the history's sequence.  ds->recordable says whether a
+ * run may record it (every file's identity known and settled).
  */
 void
 dirstate_begin(DirState *ds, const char *track, const char *real_dir, List *files)
