@@ -199,7 +199,6 @@ dry_run(TrackRun *run, MigrationPlan *plan, bool out_of_order)
 	report_summary(run->track, n, version_after(plan, n), true);
 }
 
-/* the work of apply, under the runner lock */
 /*
  * May this apply record what it found for the next one to stop at its
  * listing when nothing changed (dirstate.c)?  Only a plain one: of a
@@ -215,6 +214,7 @@ shortcut_applies(TrackRun *run, ApplyArgs *a)
 		!source_is_bundle(run->dir) && migrate_schema_version() >= MIGRATE_SCHEMA_1_1;
 }
 
+/* the work of apply, under the runner lock */
 static void
 apply_body(TrackRun *run, void *arg)
 {
@@ -310,8 +310,8 @@ apply_body(TrackRun *run, void *arg)
 	 * one's answer depended on nothing but the files and the history (no
 	 * callback runs on every apply, no file draws a NOTICE on every run).
 	 */
-	if (shortcut && plan->set->callbacks == NIL && plan->set->ignored == NIL &&
-		plan->misnamed == NIL && plan->ignored == NIL && plan->duplicates == NIL)
+	if (shortcut && plan->set->callbacks == NIL && plan->misnamed == NIL &&
+		plan->ignored == NIL && plan->duplicates == NIL)
 		runs_dir_state(run, dirstate_digest(&state));
 }
 
