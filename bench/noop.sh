@@ -18,6 +18,12 @@
 #   no-op        psql -c "CALL migrate.apply(dir)" (must say nothing to apply)
 #   always       the same with migrate.verify_checksums = 'always' (every
 #                applied file read and hashed again, as before 1.1)
+#   listing      bench/listing.c: readdir and one fstatat per file, timed
+#                inside an already running process -- the identity check
+#                alone, with no connection, allocation, sort or hash
+# "bound" is (SELECT 1 + listing) / SELECT 1 of the same round: the lowest
+# no-op ratio any runner that looks at every file's identity can reach on
+# this machine (a runner in the server pays the connection and the listing).
 # Wall time is the client's, connection included; memory is the serving
 # backend's peak RssAnon (bench/rss_sampler.pl).  Each figure is the median
 # with the lowest and highest in brackets; "x SELECT 1" is the median of the
@@ -40,7 +46,10 @@ done
 [[ $NOOP =~ ^[1-9][0-9]*$ ]] || mig_die "NOOP must be a positive number"
 [[ $EUID -eq 0 ]] || mig_die "bench/noop.sh must run as root (it uses runuser)"
 
-trap 'mig_stop_cluster' EXIT
+LISTING=$(mktemp -d)/listing
+gcc -O2 -Wall -o "$LISTING" "$ROOT/bench/listing.c" || mig_die "could not build bench/listing.c"
+
+trap 'mig_stop_cluster; rm -rf "$(dirname "$LISTING")"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -104,7 +113,7 @@ for N in "${SIZES[@]}"; do
         -c "CALL migrate.apply('$DIR')" >/dev/null
     mig_log "N=$N: applied in $(ms1 $(($(now_us) - t0))) ms; $NOOP rounds"
     "${PSQL[@]}" -d "$DB" -c 'CHECKPOINT' >/dev/null
-    sel=() nop=() alw=() rn=() ra=() mn=() ma=()
+    sel=() nop=() alw=() rn=() ra=() mn=() ma=() lst=() rb=()
     for ((k = 1; k <= NOOP; k++)); do
         timed "$DB" "sel.$k" "${PSQL[@]}" -d "$DB" -c 'SELECT 1'
         s=$T_US
@@ -119,9 +128,12 @@ for N in "${SIZES[@]}"; do
         ((RC == 0)) || mig_die "apply with 'always' failed: $(cat "$OUT/always.$k.log")"
         alw+=("$T_US") ma+=("$PEAK_KB")
         ra+=("$(awk -v a="$T_US" -v b="$s" 'BEGIN { print a / b }')")
+        l=$("$LISTING" "$DIR") || mig_die "bench/listing.c failed on $DIR"
+        lst+=("$l")
+        rb+=("$(awk -v l="$l" -v b="$s" 'BEGIN { print (b + l) / b }')")
         sel+=("$s")
     done
-    ROWS+=("| $N | $(cell ms1 "$(stats "${sel[@]}")") | $(cell ms1 "$(stats "${nop[@]}")") | $(cell r2 "$(stats "${rn[@]}")") | $(cell mb1 "$(stats "${mn[@]}")") | $(cell ms1 "$(stats "${alw[@]}")") | $(cell r2 "$(stats "${ra[@]}")") | $(cell mb1 "$(stats "${ma[@]}")") |")
+    ROWS+=("| $N | $(cell ms1 "$(stats "${sel[@]}")") | $(cell ms1 "$(stats "${nop[@]}")") | $(cell r2 "$(stats "${rn[@]}")") | $(cell mb1 "$(stats "${mn[@]}")") | $(cell ms1 "$(stats "${alw[@]}")") | $(cell r2 "$(stats "${ra[@]}")") | $(cell mb1 "$(stats "${ma[@]}")") | $(cell ms1 "$(stats "${lst[@]}")") | $(cell r2 "$(stats "${rb[@]}")") |")
     "${PSQL[@]}" -d postgres -c "DROP DATABASE $DB" >/dev/null
     rm -rf "$BASE"
 done
@@ -129,8 +141,8 @@ done
 echo
 echo "No-op: N applied migrations, a fresh connection each time; median [lowest–highest] of $NOOP interleaved rounds"
 echo
-echo "| N | \`SELECT 1\` (ms) | no-op (ms) | no-op × SELECT 1 | no-op peak RssAnon (MB) | \`verify_checksums = 'always'\` (ms) | always × SELECT 1 | always peak RssAnon (MB) |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| N | \`SELECT 1\` (ms) | no-op (ms) | no-op × SELECT 1 | no-op peak RssAnon (MB) | \`verify_checksums = 'always'\` (ms) | always × SELECT 1 | always peak RssAnon (MB) | listing (ms) | bound × SELECT 1 |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
 echo
 echo "Machine: $(nproc) CPU, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; $("$MIG_PGBIN/postgres" --version)."
