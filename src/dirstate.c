@@ -48,6 +48,7 @@
 #include "catalog/pg_class.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -66,6 +67,9 @@
  * digests of an older one are not taken for its own.
  */
 #define DIRSTATE_FORMAT "migrate dir state 1"
+
+/* the listing is hashed this many bytes at a time */
+#define DIRSTATE_BATCH 8192
 
 /* feed len bytes at data to the digest */
 static void
@@ -93,6 +97,7 @@ dirstate_begin(DirState *ds, const char *track, const char *real_dir, List *file
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	int			version = migrate_schema_version();
 	ListCell   *lc;
+	StringInfoData batch;
 
 	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
 		elog(ERROR, "could not compute a SHA-256 digest");
@@ -102,6 +107,13 @@ dirstate_begin(DirState *ds, const char *track, const char *real_dir, List *file
 	sha256_into(ctx, &version, sizeof(version));
 	sha256_string(ctx, track);
 	sha256_string(ctx, real_dir);
+
+	/*
+	 * Each file's name (with its zero), whether its identity is known, and
+	 * the identity's fields: collected into batches, which hash to the same
+	 * digest as one update each but cost a call per 8 kB, not three a file.
+	 */
+	initStringInfo(&batch);
 	foreach(lc, files)
 	{
 		const SourceFile *f = (const SourceFile *) lfirst(lc);
@@ -110,10 +122,17 @@ dirstate_begin(DirState *ds, const char *track, const char *real_dir, List *file
 
 		if (f->kind != &source_directory || !id->known || !id->settled)
 			ds->recordable = false;
-		sha256_string(ctx, f->name);
-		sha256_into(ctx, &id->known, sizeof(id->known));
-		sha256_into(ctx, fields, sizeof(fields));
+		appendBinaryStringInfo(&batch, f->name, strlen(f->name) + 1);
+		appendBinaryStringInfo(&batch, (const char *) &id->known, sizeof(id->known));
+		appendBinaryStringInfo(&batch, (const char *) fields, sizeof(fields));
+		if (batch.len >= DIRSTATE_BATCH)
+		{
+			sha256_into(ctx, batch.data, batch.len);
+			resetStringInfo(&batch);
+		}
 	}
+	sha256_into(ctx, batch.data, batch.len);
+	pfree(batch.data);
 	if (pg_cryptohash_final(ctx, ds->listing, sizeof(ds->listing)) < 0)
 		elog(ERROR, "could not compute a SHA-256 digest");
 	pg_cryptohash_free(ctx);

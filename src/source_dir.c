@@ -32,6 +32,7 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "utils/memutils.h"
 
 #include "paths.h"
 #include "safeopen.h"
@@ -81,18 +82,54 @@ check_name_encoding(const char *shown_dir, const char *name)
 			 errhint("Rename the file in the server encoding: migrate records file names as text.")));
 }
 
-/* "dir/name", built without a format: once per file of a listing */
-static char *
-join_name(const char *dir, const char *name)
+/*
+ * Start buf as "base/" (base NULL: empty); the names of a directory's
+ * entries are then put after it in turn, with set_entry.
+ */
+static int
+start_entries(StringInfo buf, const char *base)
 {
-	size_t		dlen = strlen(dir);
-	size_t		nlen = strlen(name);
-	char	   *s = palloc(dlen + nlen + 2);
+	initStringInfo(buf);
+	if (base != NULL)
+	{
+		appendStringInfoString(buf, base);
+		appendStringInfoChar(buf, '/');
+	}
+	return buf->len;
+}
 
-	memcpy(s, dir, dlen);
-	s[dlen] = '/';
-	memcpy(s + dlen + 1, name, nlen + 1);
-	return s;
+/* buf as started, then name */
+static const char *
+set_entry(StringInfo buf, int base_len, const char *name)
+{
+	buf->len = base_len;
+	buf->data[base_len] = '\0';
+	appendStringInfoString(buf, name);
+	return buf->data;
+}
+
+/*
+ * A listed file, with its name and path in the same chunk.  A listing of
+ * 10 000 files lives as long as the run, and a no-op does little else than
+ * list: so every file is one chunk of a generation context (no rounding up
+ * to a power of two), and its name is the tail of its path when the path
+ * ends with it (no link on the way), as it mostly does.
+ */
+static SourceFile *
+new_listed_file(MemoryContext cxt, const char *name, size_t name_len, const char *path)
+{
+	size_t		path_len = strlen(path);
+	bool		tail = path_len > name_len &&
+		path[path_len - name_len - 1] == '/' &&
+		memcmp(path + path_len - name_len, name, name_len) == 0;
+	SourceFile *f = MemoryContextAllocZero(cxt, MAXALIGN(sizeof(SourceFile)) + path_len + 1 +
+										   (tail ? 0 : name_len + 1));
+	char	   *p = (char *) f + MAXALIGN(sizeof(SourceFile));
+
+	f->kind = &source_directory;
+	f->path = memcpy(p, path, path_len + 1);
+	f->name = tail ? f->path + path_len - name_len : memcpy(p + path_len + 1, name, name_len + 1);
+	return f;
 }
 
 /*
@@ -101,14 +138,19 @@ join_name(const char *dir, const char *name)
  * the caller gave, and the names below it), prefix its name relative to
  * the migration directory (NULL at the top).  The directory is opened
  * through safeopen.c, so a link put on its path meanwhile is refused, not
- * followed; entries are looked at through the open directory.
+ * followed; entries are looked at through the open directory.  The files
+ * are allocated in files_cxt.
  */
 static void
 list_dir_recurse(const char *dir, const char *shown, const char *prefix, int depth,
-				 List **files)
+				 MemoryContext files_cxt, List **files)
 {
 	DIR		   *d;
 	struct dirent *de;
+	StringInfoData full_buf;	/* dir/<entry> */
+	StringInfoData rel_buf;		/* prefix/<entry>, or <entry> */
+	int			full_base;
+	int			rel_base;
 
 	if (depth > SOURCE_MAX_DEPTH)
 		ereport(ERROR,
@@ -116,11 +158,15 @@ list_dir_recurse(const char *dir, const char *shown, const char *prefix, int dep
 				 errmsg("migration directory \"%s\" is nested too deeply", shown),
 				 errdetail("Directories are read at most %d levels deep.", SOURCE_MAX_DEPTH)));
 
+	full_base = start_entries(&full_buf, dir);
+	rel_base = start_entries(&rel_buf, prefix);
 	d = safe_open_dir(dir, shown);
 	while ((de = safe_read_dir(d, shown)) != NULL)
 	{
-		char	   *full;
-		char	   *rel;
+		const char *full;
+		const char *rel;
+		const char *path;		/* the entry's real path */
+		char		real[PATH_MAX];
 		struct stat st;
 		bool		is_link = false;
 
@@ -131,8 +177,9 @@ list_dir_recurse(const char *dir, const char *shown, const char *prefix, int dep
 			continue;
 		check_name_encoding(shown, de->d_name);
 
-		full = join_name(dir, de->d_name);
-		rel = prefix ? join_name(prefix, de->d_name) : pstrdup(de->d_name);
+		/* built in place: no allocation per entry but its SourceFile */
+		path = full = set_entry(&full_buf, full_base, de->d_name);
+		rel = set_entry(&rel_buf, rel_base, de->d_name);
 
 		/*
 		 * Every entry is looked at through the open directory, without
@@ -151,7 +198,6 @@ list_dir_recurse(const char *dir, const char *shown, const char *prefix, int dep
 
 		if (S_ISLNK(st.st_mode))
 		{
-			char		real[PATH_MAX];
 			const char *root;
 			bool		show_real = superuser();
 
@@ -193,28 +239,16 @@ list_dir_recurse(const char *dir, const char *shown, const char *prefix, int dep
 						 errmsg("could not stat file \"%s\": %m", rel),
 						 errhint_file_access(save_errno)));
 			}
-			full = pstrdup(real);
+			path = real;
 		}
 
 		if (S_ISDIR(st.st_mode))
-			list_dir_recurse(full, psprintf("%s/%s", shown, de->d_name), rel, depth + 1, files);
+			list_dir_recurse(pstrdup(path), psprintf("%s/%s", shown, de->d_name), pstrdup(rel),
+							 depth + 1, files_cxt, files);
 		else if (S_ISREG(st.st_mode))
 		{
-			/*
-			 * One chunk for the file, its name and its path: a listing of
-			 * 10 000 files lives as long as the run, and three chunks each
-			 * (rounded up to powers of two) nearly doubled it.
-			 */
-			size_t		rel_len = strlen(rel);
-			size_t		full_len = strlen(full);
-			SourceFile *f = palloc0(MAXALIGN(sizeof(SourceFile)) + rel_len + full_len + 2);
-			char	   *p = (char *) f + MAXALIGN(sizeof(SourceFile));
+			SourceFile *f = new_listed_file(files_cxt, rel, rel_buf.len, path);
 
-			f->kind = &source_directory;
-			f->name = memcpy(p, rel, rel_len + 1);
-			f->path = memcpy(p + rel_len + 1, full, full_len + 1);
-			pfree(rel);
-			pfree(full);
 			f->dev = st.st_dev;
 			f->ino = st.st_ino;
 			/* a file reached through a link is hashed on every run */
@@ -229,6 +263,8 @@ list_dir_recurse(const char *dir, const char *shown, const char *prefix, int dep
 					 errhint("Migration scripts must be regular files.")));
 	}
 	safe_close_dir(d);
+	pfree(full_buf.data);
+	pfree(rel_buf.data);
 }
 
 /*
@@ -239,9 +275,12 @@ static List *
 dir_list(const char *dir, char **base)
 {
 	List	   *files = NIL;
+	MemoryContext files_cxt;
 
 	*base = path_check_dir(dir);
-	list_dir_recurse(*base, dir, NULL, 0, &files);
+	files_cxt = GenerationContextCreate(CurrentMemoryContext, "migrate listing",
+										ALLOCSET_DEFAULT_SIZES);
+	list_dir_recurse(*base, dir, NULL, 0, files_cxt, &files);
 	return files;
 }
 
