@@ -8,6 +8,8 @@
 #   all.sql      every migration, one after the other (psql -1)
 #   permig.sql   BEGIN; <migration>; INSERT INTO tracking.history; COMMIT;
 #                for each (the floor runner sends it as one message)
+#   bare.sql     BEGIN; <migration>; COMMIT; for each: the same, recording
+#                nothing (the bound runner)
 # Migration i creates a table with a primary key and an index and inserts
 # 10 rows; every tenth also alters the table of migration i - 5 and creates
 # a plpgsql function with a dollar-quoted body.  One process for all files:
@@ -17,6 +19,7 @@ use warnings;
 my ($dir, $n) = @ARGV;
 open(my $all, '>', "$dir/all.sql") or die "$dir/all.sql: $!";
 open(my $per, '>', "$dir/permig.sql") or die "$dir/permig.sql: $!";
+open(my $bare, '>', "$dir/bare.sql") or die "$dir/bare.sql: $!";
 for my $i (1 .. $n) {
     my $name = "V${i}__create_item_$i.sql";
     my $rows = join(",\n    ", map { "($_, 'item $i/$_', $_.25, '{\"batch\": $i}')" } 1 .. 10);
@@ -58,6 +61,7 @@ for my $i (1 .. $n) {
     print $all $sql;
     print $per "BEGIN;\n", $sql,
       "INSERT INTO tracking.history (version, script) VALUES ('$i', '$name');\n", "COMMIT;\n";
+    print $bare "BEGIN;\n", $sql, "COMMIT;\n";
 }
 close $all;
 close $per;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark: N generated migrations applied by four runners, against the floor.
+# Benchmark: N generated migrations applied by five runners, against the floor.
 #
 #   bash bench/migrations.sh                # N = 100 and 1000
 #   bash bench/migrations.sh --large        # N = 100, 1000 and 10000 (about 30 min)
@@ -21,6 +21,11 @@
 #             message by a small libpq client (bench/floor.c): no client
 #             round trip at all, what a runner inside the server must beat
 #             (it reads no files)
+#   bound     the floor without its INSERT: BEGIN; <file>; COMMIT; each, one
+#             message.  It records nothing, so no runner that keeps a
+#             history can be faster, and "bound x floor" is the lowest ratio
+#             to the floor this machine allows (unless the runner ran the
+#             migrations themselves more cheaply than the server does)
 #   psql -1   psql -1 -f of all migrations in one file: one transaction
 #   dbmate    dbmate migrate (npm package; each migration in a transaction
 #             with its schema_migrations row, from a Go client)
@@ -115,7 +120,7 @@ if [[ $BENCH_DBMATE != 0 ]]; then
         fi
     fi
 fi
-RUNNERS=(floor psql1)
+RUNNERS=(floor bound psql1)
 [[ -z $DBMATE ]] || RUNNERS+=(dbmate)
 RUNNERS+=(migrate)
 
@@ -193,6 +198,7 @@ run_one() {
     local runner=$1 db=$2 name=$3
     case $runner in
         floor) timed "$db" "$name" "$FLOOR" "dbname=$db" "$BASE/permig.sql" "$CPU_SQL" ;;
+        bound) timed "$db" "$name" "$FLOOR" "dbname=$db" "$BASE/bare.sql" "$CPU_SQL" ;;
         psql1) timed "$db" "$name" "${PSQL[@]}" -At -d "$db" -1 -f "$BASE/all.sql" -c "$CPU_SQL" ;;
         dbmate) timed "$db" "$name" "$DBMATE" --no-dump-schema --migrations-dir "$BASE/dbmate" \
                     --url "postgres://postgres@localhost:$MIG_PORT/$db?socket=$MIG_SOCK&sslmode=disable" migrate ;;
@@ -240,6 +246,7 @@ schema() {
 label() {
     case $1 in
         floor) echo 'floor: one message, `BEGIN; <file>; INSERT; COMMIT;` each' ;;
+        bound) echo 'bound: the floor without its INSERT (records nothing)' ;;
         psql1) echo '`psql -1 -f all.sql`' ;;
         dbmate) echo '`dbmate migrate`' ;;
         migrate) echo '`CALL migrate.apply(dir)`' ;;
