@@ -7,7 +7,7 @@ SELECT current_setting('migrate_test.work') || '/allowed2' AS a2 \gset
 SELECT pg_temp.write_file(:'d' || '/V1__one.sql', E'CREATE TABLE public.one ();\n');
 SELECT pg_temp.write_file(:'out' || '/core_paths/V1__evil.sql', E'CREATE TABLE public.evil ();\n');
 
-SELECT plan(17);
+SELECT plan(18);
 
 SELECT throws_ok($$CALL migrate.apply('relative/dir')$$, '42501',
                  'migration path "relative/dir" is not absolute', 'relative paths are refused');
@@ -35,6 +35,20 @@ SELECT throws_ok(format('CALL migrate.apply(%L)', :'f'), '42501',
 SELECT hasnt_table('public', 'evil', 'and nothing of it ran');
 SELECT pg_temp.sh(format('rm %s/V1__evil.sql && ln -s %s %s', :'f', :'d' || '/V1__one.sql', :'f' || '/V1__one.sql'));
 SELECT lives_ok(format('CALL migrate.apply(%L)', :'f'), 'a symlink within the allowed tree is followed');
+
+-- names below the directory: through a subdirectory, a linked one, a linked file
+SELECT pg_temp.fresh_dir('core_paths_nested') AS n \gset
+-- (the targets' names as long as the links': only their text tells them apart)
+SELECT pg_temp.fresh_dir('cp_lnk') AS l \gset
+SELECT pg_temp.fresh_dir('core_paths_targets') AS t \gset
+SELECT pg_temp.write_file(:'n' || '/plain/V1__plain_nested.sql', E'CREATE TABLE public.plain_nested ();\n');
+SELECT pg_temp.write_file(:'l' || '/V2__linked_nested.sql', E'CREATE TABLE public.linked_nested ();\n');
+SELECT pg_temp.write_file(:'t' || '/target_file_x.sql', E'CREATE TABLE public.file_link ();\n');
+SELECT pg_temp.sh(format('ln -s %s %s/linked && ln -s %s/target_file_x.sql %s/V3__file_link.sql', :'l', :'n', :'t', :'n'));
+CALL migrate.apply(:'n', track => 'nested');
+SELECT results_eq($$SELECT script FROM migrate.history WHERE track = 'nested' ORDER BY rank$$,
+                  ARRAY['plain/V1__plain_nested.sql', 'linked/V2__linked_nested.sql', 'V3__file_link.sql'],
+                  'files below subdirectories and links are named by their path below the directory');
 
 -- a non-regular file named like a migration
 SELECT pg_temp.fresh_dir('core_paths_fifo') AS p \gset
