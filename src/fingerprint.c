@@ -185,6 +185,18 @@ reg_out(PGFunction fn, Oid oid)
 }
 
 /* qsort comparator of C strings */
+/* a hash table in the current memory context, keyed on its entries' first keysize bytes */
+static HTAB *
+blob_table(const char *name, long nelem, Size keysize, Size entrysize)
+{
+	HASHCTL		ctl;
+
+	ctl.hcxt = CurrentMemoryContext;
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	return hash_create(name, nelem, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
 static int
 cmp_cstrings(const void *a, const void *b)
 {
@@ -908,15 +920,10 @@ read_relations(FingerprintState *st)
 	ScanKeyData key;
 	SysScanDesc scan = scan_user_rows(st, rel, Anum_pg_class_relnamespace, &key);
 	HeapTuple	tup;
-	HTAB	   *indexes;
-	HASHCTL		ctl;
+	HTAB	   *indexes = blob_table("migrate fingerprinted indexes", 1024,
+										 sizeof(Oid), sizeof(IndexEntry));
 	Relation	xrel;
 
-	ctl.hcxt = CurrentMemoryContext;
-	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(IndexEntry);
-	indexes = hash_create("migrate fingerprinted indexes", 1024, &ctl,
-						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
@@ -1160,7 +1167,6 @@ fingerprint_schema(char **hash, Datum *objects)
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "migrate fingerprint",
 											  ALLOCSET_DEFAULT_SIZES);
 	FingerprintState st;
-	HASHCTL		ctl;
 	char	  **lines;
 	Datum	   *elems;
 	int			n;
@@ -1173,26 +1179,14 @@ fingerprint_schema(char **hash, Datum *objects)
 
 	MemoryContextSwitchTo(cxt);
 	memset(&st, 0, sizeof(st));
-	ctl.hcxt = cxt;
-	ctl.keysize = sizeof(ObjectKey);
-	ctl.entrysize = sizeof(ObjectKey);
-	st.members = hash_create("migrate extension members", 256, &ctl,
-							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(SchemaEntry);
-	st.schemas = hash_create("migrate user schemas", 16, &ctl,
-							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.entrysize = sizeof(RelationEntry);
-	st.relations = hash_create("migrate fingerprinted relations", 1024, &ctl,
-							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.entrysize = sizeof(Oid);
-	st.arrays = hash_create("migrate user array types", 1024, &ctl,
-							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.entrysize = sizeof(RelationText);
-	st.parents = hash_create("migrate relation parents", 16, &ctl,
-							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	st.policies = hash_create("migrate table policies", 16, &ctl,
-							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	st.members = blob_table("migrate extension members", 256,
+							sizeof(ObjectKey), sizeof(ObjectKey));
+	st.schemas = blob_table("migrate user schemas", 16, sizeof(Oid), sizeof(SchemaEntry));
+	st.relations = blob_table("migrate fingerprinted relations", 1024,
+							  sizeof(Oid), sizeof(RelationEntry));
+	st.arrays = blob_table("migrate user array types", 1024, sizeof(Oid), sizeof(Oid));
+	st.parents = blob_table("migrate relation parents", 16, sizeof(Oid), sizeof(RelationText));
+	st.policies = blob_table("migrate table policies", 16, sizeof(Oid), sizeof(RelationText));
 	initStringInfo(&st.def);
 	initStringInfo(&st.lines);
 	st.sha = pg_cryptohash_create(PG_SHA256);
