@@ -65,3 +65,4 @@ for my $i (1 .. $n) {
 }
 close $all;
 close $per;
+close $bare;
